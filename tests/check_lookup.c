@@ -164,7 +164,8 @@ static const name_case cases[] = {
 	{ "2001:db8:aa:1::25", 32, "x", NULL, LK_NXDOMAIN, 0, -1 },
 	{ "2001:db8::", 8, "x", NULL, LK_NXDOMAIN, 0, -1 },
 	{ NULL, 0, NULL, "www", LK_NXDOMAIN, 0, -1 },
-	{ NULL, 0, NULL, "x.5.2.0.192", LK_NXDOMAIN, 0, -1 },
+	{ NULL, 0, NULL, "x.5.2.0.192", LK_LISTED, 4, 1 },   /* *.2.0.192 synthesises it */
+	{ NULL, 0, NULL, "x.1.0.0.127", LK_NXDOMAIN, 0, -1 },
 	{ NULL, 0, NULL, "x.2.0.192", LK_LISTED, 4, 1 },
 	{ NULL, 0, NULL, "01.2.0.192", LK_LISTED, 4, 1 },   /* "01" is no octet: junk under the /24 */
 };

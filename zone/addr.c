@@ -238,6 +238,8 @@ int addr_v4_name(const uint8_t a[16], unsigned octets, char *buf, size_t cap)
 {
 	if (octets > 4)
 		octets = 4;
+	if (cap == 0)
+		return V6R_ESPACE;
 	size_t o = 0;
 	buf[0] = '\0';
 	for (unsigned i = octets; i-- > 0;) {

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -521,16 +522,27 @@ int cfg_load_file(cfg *c, const char *path, bool check_all, FILE *report, char *
 	return first_rc;
 }
 
-static int host_ns(cfg *c)
+/*
+ * The default NS: this host's fully qualified name (its canonical name when gethostname gives a
+ * single label), else "localhost.". Operators serving a real zone set --ns themselves.
+ */
+static void host_ns(cfg *c)
 {
-	char host[CFG_NAME_MAX - 2];
-	if (gethostname(host, sizeof(host)) != 0 || !host[0])
-		strcpy(host, "localhost");
+	char host[CFG_NAME_MAX - 2] = "";
+	if (gethostname(host, sizeof(host)) != 0)
+		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
-	if (parse_name(host, c->ns[0]) != 0)
+	if (host[0] && !strchr(host, '.')) {
+		struct addrinfo hints = { .ai_flags = AI_CANONNAME }, *res = NULL;
+		if (getaddrinfo(host, NULL, &hints, &res) == 0 && res && res->ai_canonname &&
+		    strlen(res->ai_canonname) < sizeof(host))
+			strcpy(host, res->ai_canonname);
+		if (res)
+			freeaddrinfo(res);
+	}
+	if (!strchr(host, '.') || parse_name(host, c->ns[0]) != 0)
 		strcpy(c->ns[0], "localhost.");
 	c->n_ns = 1;
-	return 0;
 }
 
 int cfg_finish(cfg *c, unsigned scope, char *err, size_t errlen)
