@@ -46,6 +46,7 @@ FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 LIB := $(BUILD)/libv6rep.a
 BINS := $(BUILD)/v6repd $(BUILD)/v6rep
 
+.SECONDARY:
 .PHONY: all deps run check check-unit check-fuzz check-e2e test test-san fuzz install clean
 all: $(BINS) $(BUILD)/check_v6rep $(FUZZ_BIN)
 

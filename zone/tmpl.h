@@ -36,7 +36,11 @@ typedef struct tmpl_vars {
 	const char *default_reason;
 } tmpl_vars;
 
-/* Renders into out (cap bytes, no NUL written); returns the length, cut at cap. */
+/*
+ * Renders into out (cap bytes, no NUL written); returns the length, cut at cap. Allocates nothing.
+ * Missing inputs render as nothing: with e NULL, {prefix} and {code} are empty, {reason} is the
+ * default reason and {addr} the address alone; a NULL zone or default reason is empty.
+ */
 size_t tmpl_render(const tmpl *t, const tmpl_vars *v, char *out, size_t cap);
 
 #endif
