@@ -9,7 +9,7 @@
 #   make install    PREFIX=/usr/local
 
 CC      ?= cc
-PKGS    := ldns libuv lmdb
+PKGS    := ldns libuv lmdb libpcap zlib
 SAN     ?=
 PREFIX  ?= /usr/local
 
@@ -34,17 +34,19 @@ CHECKLIBS := $(shell pkg-config --libs check 2>/dev/null)
 ZONE_SRC   := $(wildcard zone/*.c)
 SERVER_SRC := $(filter-out server/main.c,$(wildcard server/*.c))
 TOOL_SRC   := $(filter-out tool/main.c,$(wildcard tool/*.c))
+INGEST_SRC := $(filter-out ingest/main.c,$(wildcard ingest/*.c))
 TEST_SRC   := $(wildcard tests/check_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 ZONE_OBJ   := $(ZONE_SRC:%.c=$(BUILD)/%.o)
 SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/%.o)
 TOOL_OBJ   := $(TOOL_SRC:%.c=$(BUILD)/%.o)
+INGEST_OBJ := $(INGEST_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ   := $(TEST_SRC:%.c=$(BUILD)/%.o)
 FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 
 LIB := $(BUILD)/libv6rep.a
-BINS := $(BUILD)/v6repd $(BUILD)/v6rep
+BINS := $(BUILD)/v6repd $(BUILD)/v6rep $(if $(wildcard ingest/main.c),$(BUILD)/v6rep-ingest)
 
 .SECONDARY:
 .PHONY: all deps run check check-unit check-fuzz check-e2e test test-san fuzz install clean
@@ -63,12 +65,15 @@ $(BUILD)/v6repd: $(BUILD)/server/main.o $(SERVER_OBJ) $(LIB)
 $(BUILD)/v6rep: $(BUILD)/tool/main.o $(TOOL_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The unit runner links the server core and the tool modules too (everything but the mains).
-$(BUILD)/check_v6rep: $(TEST_OBJ) $(SERVER_OBJ) $(TOOL_OBJ) $(LIB)
+$(BUILD)/v6rep-ingest: $(BUILD)/ingest/main.o $(INGEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit runner links the server core, the tool and ingest modules too (everything but the mains).
+$(BUILD)/check_v6rep: $(TEST_OBJ) $(SERVER_OBJ) $(TOOL_OBJ) $(INGEST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECKLIBS) $(LDLIBS)
 
 # Fuzz targets built with a replay main (tests/fuzz/replay.c) so the corpus runs without clang.
-$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(SERVER_OBJ) $(TOOL_OBJ) $(LIB)
+$(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(SERVER_OBJ) $(TOOL_OBJ) $(INGEST_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
@@ -102,13 +107,14 @@ fuzz:
 
 FUZZ_LIBFUZZER := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/lf_%)
 build-fuzz-bins: $(FUZZ_LIBFUZZER)
-$(BUILD)/lf_%: $(BUILD)/tests/fuzz/%.o $(SERVER_OBJ) $(TOOL_OBJ) $(LIB)
+$(BUILD)/lf_%: $(BUILD)/tests/fuzz/%.o $(SERVER_OBJ) $(TOOL_OBJ) $(INGEST_OBJ) $(LIB)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
 
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BUILD)/v6repd $(DESTDIR)$(PREFIX)/sbin/v6repd
 	install -m 755 $(BUILD)/v6rep $(DESTDIR)$(PREFIX)/bin/v6rep
+	$(if $(wildcard ingest/main.c),install -m 755 $(BUILD)/v6rep-ingest $(DESTDIR)$(PREFIX)/bin/v6rep-ingest)
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -14,6 +14,10 @@ int main(void)
 	srunner_add_suite(sr, lookup_suite());
 	srunner_add_suite(sr, listfile_suite());
 	srunner_add_suite(sr, answer_suite());
+	Suite *(*const optional[])(void) = { pcap_suite, mlog_suite, p0f_suite };
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (optional[i])
+			srunner_add_suite(sr, optional[i]());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
