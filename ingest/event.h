@@ -11,7 +11,11 @@
  * log timestamp), never from the clock, so replaying old inputs reproduces old evidence.
  */
 
-/* TCP option kinds as p0f names them, in the order the SYN carried them (olayout). */
+/*
+ * TCP option kinds as p0f names them, in the order the SYN carried them (olayout). ev_syn.opts
+ * holds the kind byte as it was on the wire, so an option p0f does not name keeps its number
+ * (p0f prints it as "?n"); EV_OPT_OTHER is only a kind number like any other.
+ */
 enum ev_opt { EV_OPT_EOL = 0, EV_OPT_NOP = 1, EV_OPT_MSS = 2, EV_OPT_WS = 3, EV_OPT_SOK = 4,
               EV_OPT_SACK = 5, EV_OPT_TS = 8, EV_OPT_OTHER = 255 };
 
@@ -33,7 +37,8 @@ enum ev_opt { EV_OPT_EOL = 0, EV_OPT_NOP = 1, EV_OPT_MSS = 2, EV_OPT_WS = 3, EV_
 #define EV_Q_OPT_EXWS 0x4000u     /* window scale > 14 ("exws") */
 #define EV_Q_OPT_BAD 0x8000u      /* malformed options ("bad") */
 
-#define EV_MAX_OPTS 16
+/* p0f's MAX_TCP_OPT: it records at most 24 options and flags the rest as "bad". */
+#define EV_MAX_OPTS 24
 
 /* One TCP SYN (SYN set, ACK clear) seen by the sensor. */
 typedef struct ev_syn {
@@ -44,11 +49,13 @@ typedef struct ev_syn {
 	bool v6;                    /* IPv6 packet (else IPv4) */
 	uint8_t ttl;                /* IPv4 TTL or IPv6 hop limit as received */
 	uint8_t ip_opt_len;         /* IPv4 options length (p0f olen); 0 for IPv6 */
+	uint8_t tcp_hdr_len;        /* TCP header length incl. options, bytes (data offset * 4);
+	                               p0f's tot_hdr = IP header + this, used for "mtu*N" */
 	uint16_t win;               /* TCP window (unscaled) */
 	uint16_t mss;               /* MSS option value, 0 when absent */
 	uint8_t wscale;             /* window scale, 0xff when absent */
 	uint8_t n_opts;
-	uint8_t opts[EV_MAX_OPTS];  /* enum ev_opt, in order */
+	uint8_t opts[EV_MAX_OPTS];  /* option kind bytes (enum ev_opt), in order */
 	uint8_t eol_pad;            /* bytes after EOL (p0f "eol+N") */
 	uint16_t quirks;            /* EV_Q_* */
 	uint32_t ts_val;            /* TSval when the timestamp option is present */

@@ -27,6 +27,8 @@ typedef enum opt_type {
 	T_LEVEL,     /* log level name */
 	T_BOOL,      /* yes/no */
 	T_USER,      /* user name */
+	T_ADDRS,     /* IP addresses, repeatable */
+	T_U64DUR,    /* duration in seconds, 64-bit field */
 } opt_type;
 
 typedef struct opt {
@@ -41,7 +43,8 @@ typedef struct opt {
 
 #define F(field) offsetof(cfg, field)
 #define S CFG_SERVER
-#define B (CFG_SERVER | CFG_TOOL)
+#define B (CFG_SERVER | CFG_TOOL | CFG_INGEST)
+#define I CFG_INGEST
 #define DAY 86400u
 
 static const opt opts[] = {
@@ -74,8 +77,41 @@ static const opt opts[] = {
 	{ "tcp-max-connections", T_U32, S, 1, 1000000, "512", F(tcp_max_connections),
 	  "concurrent TCP connections (whole server)" },
 	{ "user", T_USER, S, 0, 0, "", F(user), "drop privileges to this user after binding" },
-	{ "log-level", T_LEVEL, S, 0, 0, "notice", F(log_level), "error, warning, notice, info or debug" },
-	{ "syslog", T_BOOL, S, 0, 0, "no", F(log_syslog), "log to syslog instead of stderr" },
+	{ "log-level", T_LEVEL, S | I, 0, 0, "notice", F(log_level), "error, warning, notice, info or debug" },
+	{ "syslog", T_BOOL, S | I, 0, 0, "no", F(log_syslog), "log to syslog instead of stderr" },
+	{ "sensor-port", T_U32, I, 1, 65535, "25", F(sensor_port), "TCP port the sensor MX listens on" },
+	{ "sensor-address", T_ADDRS, I, 0, 0, "", F(sensor_addr),
+	  "sensor MX address; only SYNs to these count (repeatable; default: any)" },
+	{ "attempt-window", T_DUR, I, 1, 3600, "25s", F(attempt_window),
+	  "SYNs from one address and port this close are one connect() attempt" },
+	{ "pair-window", T_DUR, I, 1, 3600, "30s", F(pair_window),
+	  "IPv4 and IPv6 attempts at the sensor this close may be one host" },
+	{ "chain-window", T_DUR, I, 1, 86400, "5m", F(chain_window),
+	  "a production rejection this long before an IPv6 attempt may be its cause" },
+	{ "reject-window", T_DUR, I, 60, 30 * DAY, "1d", F(reject_window),
+	  "an IPv4 counts as rejected this long after a DNSBL rejection" },
+	{ "min-score", T_U32, I, 1, 1000, "60", F(min_score), "association score that makes an offender" },
+	{ "port-gap", T_U32, I, 1, 1000, "16", F(port_gap), "source ports this close are in sequence" },
+	{ "nat-max", T_U32, I, 1, 1000, "2", F(nat_max),
+	  "IPv6 /64s one IPv4 may be tied to by timing alone before it counts as shared (NAT)" },
+	{ "expire-after", T_U64DUR, I, 3600, 3650 * DAY, "30d", F(expire_after),
+	  "automatic listings expire this long after their last evidence" },
+	{ "aggregate-min", T_U32, I, 2, 65536, "4", F(aggregate_min),
+	  "offender /64s in one /48 that list the /48" },
+	{ "flood-min", T_U32, I, 1, 100000000, "100", F(flood_min),
+	  "attempts from a /64 with under 20% associated that mark a misbehaving MTA" },
+	{ "port-reuse-min", T_U32, I, 2, 100000000, "20", F(port_reuse_min),
+	  "attempts reusing one source port that mark a misbehaving MTA" },
+	{ "sensor-code", T_CODE, I, 0, 0, "127.0.0.2", F(sensor_code), "A record of sensor listings" },
+	{ "aggregate-code", T_CODE, I, 0, 0, "127.0.0.3", F(aggregate_code), "A record of /48 aggregates" },
+	{ "publish-ipv4", T_BOOL, I, 0, 0, "no", F(publish_ipv4), "also list the rejected IPv4 addresses" },
+	{ "ipv4-code", T_CODE, I, 0, 0, "127.0.0.4", F(ipv4_code), "A record of published IPv4 addresses" },
+	{ "allowlist", T_PATH, I, 0, 0, "", F(allowlist),
+	  "listings-format file of prefixes never listed (contrib/allowlist.txt)" },
+	{ "p0f-fp", T_PATH, I, 0, 0, "/etc/p0f/p0f.fp", F(p0f_fp), "p0f signature database (\"\" = none)" },
+	{ "log-timezone", T_USER, I, 0, 0, "", F(log_timezone),
+	  "time zone of zone-less log stamps: UTC or +hh:mm (default: local)" },
+	{ "batch-interval", T_DUR, I, 1, 3600, "5s", F(batch_interval), "--follow commits this often" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -312,6 +348,17 @@ static int copy_text(char *field, size_t cap, const char *v)
 static int set_multi(cfg *c, const opt *o, unsigned idx, const char *v, bool is_default)
 {
 	bool first = !is_default && !(c->set_mask & (UINT64_C(1) << idx));
+	if (o->type == T_ADDRS) {
+		uint8_t tmp[16];
+		if (first)
+			c->n_sensor_addr = 0;
+		if (c->n_sensor_addr >= CFG_MAX_SENSOR)
+			return V6R_ERANGE;
+		if (strlen(v) >= 64 || (inet_pton(AF_INET, v, tmp) != 1 && inet_pton(AF_INET6, v, tmp) != 1))
+			return V6R_ESYNTAX;
+		strcpy(c->sensor_addr[c->n_sensor_addr++], v);
+		return 0;
+	}
 	if (o->type == T_LISTEN) {
 		if (first)
 			c->n_listen = 0;
@@ -340,7 +387,19 @@ static int set_value(cfg *c, const opt *o, const char *v, bool is_default)
 	case T_PATH:
 		return copy_text(field, CFG_PATH_MAX, v);
 	case T_USER:
-		return copy_text(field, sizeof(c->user), v);
+		return copy_text(field, 64, v);
+	case T_ADDRS:
+		return set_multi(c, o, idx, v, is_default);
+	case T_U64DUR: {
+		uint64_t n;
+		int rc = cfg_parse_duration(v, &n);
+		if (rc)
+			return rc;
+		if (n < o->min || n > o->max)
+			return V6R_ERANGE;
+		*(uint64_t *)field = n;
+		return 0;
+	}
 	case T_TEXT:
 		return copy_text(field, CFG_TEXT_MAX, v);
 	case T_NAME:
@@ -379,6 +438,8 @@ static const char *type_reason(const opt *o, int rc)
 	case T_SIZE: return "not a size (like 512M, 1G)";
 	case T_CODE: return "not an IPv4 return code (like 127.0.0.2)";
 	case T_LISTEN: return "not ADDR[:PORT] or [IPV6]:PORT";
+	case T_ADDRS: return "not an IP address";
+	case T_U64DUR: return "not a duration (like 90, 45s, 10m, 12h, 30d, 2w)";
 	case T_LEVEL: return "not one of error, warning, notice, info, debug";
 	case T_BOOL: return "not yes or no";
 	default: return "invalid value";
@@ -388,7 +449,7 @@ static const char *type_reason(const opt *o, int rc)
 /* Splits list defaults on blanks. */
 static void set_default(cfg *c, const opt *o)
 {
-	if (o->type != T_LISTEN && o->type != T_NAMES) {
+	if (o->type != T_LISTEN && o->type != T_NAMES && o->type != T_ADDRS) {
 		(void)set_value(c, o, o->def, true);
 		return;
 	}
@@ -463,7 +524,7 @@ static int apply_line(cfg *c, char *name, char *value, const char *where, char *
                       size_t errlen)
 {
 	const opt *o = find_opt(name);
-	if (o && (o->type == T_LISTEN || o->type == T_NAMES) && strchr(value, ' ')) {
+	if (o && (o->type == T_LISTEN || o->type == T_NAMES || o->type == T_ADDRS) && strchr(value, ' ')) {
 		for (char *save = NULL, *t = strtok_r(value, " \t", &save); t;
 		     t = strtok_r(NULL, " \t", &save)) {
 			int rc = cfg_set(c, name, t, where, err, errlen);
@@ -572,6 +633,7 @@ static const char *type_name(opt_type t)
 		[T_PATH] = "DIR", [T_NAME] = "NAME", [T_NAMES] = "NAME", [T_U32] = "N",
 		[T_DUR] = "DURATION", [T_SIZE] = "SIZE", [T_CODE] = "CODE", [T_TEXT] = "TEXT",
 		[T_LISTEN] = "ADDR[:PORT]", [T_LEVEL] = "LEVEL", [T_BOOL] = "yes|no", [T_USER] = "USER",
+		[T_ADDRS] = "ADDR", [T_U64DUR] = "DURATION",
 	};
 	return names[t];
 }
@@ -585,8 +647,8 @@ void cfg_print_help(FILE *f, unsigned scope)
 		char left[64];
 		snprintf(left, sizeof(left), "--%s %s", o->name, type_name(o->type));
 		fprintf(f, "  %-32s %s", left, o->help);
-		if (o->type == T_U32 || o->type == T_DUR)
-			fprintf(f, " [%" PRIu64 "..%" PRIu64 "%s]", o->min, o->max, o->type == T_DUR ? "s" : "");
+		if (o->type == T_U32 || o->type == T_DUR || o->type == T_U64DUR)
+			fprintf(f, " [%" PRIu64 "..%" PRIu64 "%s]", o->min, o->max, o->type == T_U32 ? "" : "s");
 		if (o->def[0])
 			fprintf(f, " (default: %s)", o->def);
 		fputc('\n', f);

@@ -16,6 +16,8 @@
 /* Which programs an option concerns (for --help and checks). */
 #define CFG_SERVER 0x1u
 #define CFG_TOOL   0x2u
+#define CFG_INGEST 0x4u
+#define CFG_MAX_SENSOR 16
 
 typedef struct cfg_listen {
 	char host[64];      /* numeric address text, no brackets */
@@ -49,6 +51,20 @@ typedef struct cfg {
 	char user[64];                     /* drop privileges to this user after binding */
 	unsigned log_level;                /* LOG_ERR..LOG_DEBUG (syslog.h values) */
 	bool log_syslog;
+	/* ingest */
+	uint32_t sensor_port;
+	char sensor_addr[CFG_MAX_SENSOR][64];   /* destination addresses of the sensor (text) */
+	unsigned n_sensor_addr;
+	uint32_t attempt_window, pair_window, chain_window, reject_window;   /* seconds */
+	uint32_t min_score, port_gap, nat_max;
+	uint64_t expire_after;                   /* seconds */
+	uint32_t aggregate_min, flood_min, port_reuse_min;
+	uint8_t sensor_code[4], aggregate_code[4], ipv4_code[4];
+	bool publish_ipv4;
+	char allowlist[CFG_PATH_MAX];
+	char p0f_fp[CFG_PATH_MAX];
+	char log_timezone[64];
+	uint32_t batch_interval;                 /* seconds */
 	/* bookkeeping: which options were set explicitly (index in the option table) */
 	uint64_t set_mask;
 } cfg;

@@ -22,10 +22,10 @@
 #define MAX_ADOPT 4            /* MDB_MAP_RESIZED retries for one read transaction */
 #define HOLD_SLOTS 8           /* stores one thread may have transactions open in at once */
 
-enum { DB_LISTINGS, DB_EXCLUSIONS, DB_META, DB_EVIDENCE, DB_JOURNAL, DB_COUNT };
+enum { DB_LISTINGS, DB_EXCLUSIONS, DB_META, DB_EVIDENCE, DB_JOURNAL, DB_AUX, DB_COUNT };
 
 static const char *const db_names[DB_COUNT] = {
-	"listings", "exclusions", "meta", "evidence", "journal",
+	"listings", "exclusions", "meta", "evidence", "journal", "aux",
 };
 
 struct store {
@@ -60,6 +60,7 @@ struct store_txn {
 	uint32_t lens[2][LENS_N];
 	uint32_t serial_next;
 	bool dirty;                /* something changed: commit and bump the serial */
+	bool aux_dirty;            /* evidence or aux data changed: commit, serial unchanged */
 	bool mapfull;              /* an operation hit MDB_MAP_FULL: grow and rerun */
 };
 
@@ -852,9 +853,13 @@ static int txn_begin(store *st, store_txn *t, bool *resized)
 /* Commits a changed batch with the next serial and the new length counts; aborts an unchanged one. */
 static int txn_commit(store_txn *t)
 {
-	if (!t->dirty) {
+	if (!t->dirty && !t->aux_dirty) {
 		mdb_txn_abort(t->txn);
 		return 0;
+	}
+	if (!t->dirty) {
+		int mrc = mdb_txn_commit(t->txn);
+		return mrc ? txn_fail(t, mrc, "commit store transaction") : 0;
 	}
 	uint8_t serial[4];
 	put_le(serial, t->serial_next, 4);
@@ -1171,4 +1176,183 @@ int store_get_stats(store *st, uint64_t now, store_stats *s)
 	s->used_bytes = (uint64_t)ms.ms_psize * (info.me_last_pgno + 1);
 	ro_end(st, txn);
 	return rc;
+}
+
+/* ---- Evidence and auxiliary data (ingest state), outside the zone's serial ---- */
+
+int store_evidence_put(store_txn *t, const addr_pfx *p, const void *data, size_t len)
+{
+	int rc = pfx_check(p);
+	if (rc)
+		return rc;
+	if (len > STORE_EVIDENCE_MAX)
+		return V6R_ERANGE;
+	uint8_t key[KEY_LEN];
+	key_encode(p, key);
+	MDB_val kv = { KEY_LEN, key }, v = { len, (void *)data };
+	int mrc = len ? mdb_put(t->txn, t->st->dbi[DB_EVIDENCE], &kv, &v, 0)
+	              : mdb_del(t->txn, t->st->dbi[DB_EVIDENCE], &kv, NULL);
+	if (mrc == MDB_NOTFOUND && !len)
+		return 0;
+	if (mrc)
+		return txn_fail(t, mrc, "write evidence");
+	t->aux_dirty = true;
+	return 0;
+}
+
+static int evidence_get(store *st, MDB_txn *txn, const addr_pfx *p, const void **data, size_t *len)
+{
+	int rc = pfx_check(p);
+	if (rc)
+		return rc;
+	uint8_t key[KEY_LEN];
+	key_encode(p, key);
+	MDB_val kv = { KEY_LEN, key }, v;
+	int mrc = mdb_get(txn, st->dbi[DB_EVIDENCE], &kv, &v);
+	if (mrc == MDB_NOTFOUND)
+		return V6R_ENOTFOUND;
+	if (mrc)
+		return mdb_fail(st, mrc, "read evidence");
+	*data = v.mv_data;
+	*len = v.mv_size;
+	return 0;
+}
+
+int store_evidence_get(store_txn *t, const addr_pfx *p, const void **data, size_t *len)
+{
+	return evidence_get(t->st, t->txn, p, data, len);
+}
+
+int store_evidence_read(store *st, const addr_pfx *p, void *buf, size_t cap, size_t *len)
+{
+	MDB_txn *txn;
+	const void *data;
+	int rc = ro_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = evidence_get(st, txn, p, &data, len);
+	if (rc == 0 && *len > cap)
+		rc = V6R_ESPACE;
+	if (rc == 0)
+		memcpy(buf, data, *len);
+	ro_end(st, txn);
+	return rc;
+}
+
+/* Aux keys are the namespace, a NUL, then the caller's key bytes. */
+static int aux_key(const char *ns, const void *key, size_t klen, uint8_t *buf, MDB_val *kv)
+{
+	size_t n = strlen(ns);
+	if (n + 1 + klen > STORE_AUX_KEY_MAX || klen == 0)
+		return V6R_ERANGE;
+	memcpy(buf, ns, n + 1);
+	memcpy(buf + n + 1, key, klen);
+	kv->mv_size = n + 1 + klen;
+	kv->mv_data = buf;
+	return 0;
+}
+
+int store_aux_put(store_txn *t, const char *ns, const void *key, size_t klen, const void *val,
+                  size_t vlen)
+{
+	uint8_t kb[STORE_AUX_KEY_MAX];
+	MDB_val kv, v = { vlen, (void *)val };
+	int rc = aux_key(ns, key, klen, kb, &kv);
+	if (rc)
+		return rc;
+	int mrc = vlen ? mdb_put(t->txn, t->st->dbi[DB_AUX], &kv, &v, 0)
+	               : mdb_del(t->txn, t->st->dbi[DB_AUX], &kv, NULL);
+	if (mrc == MDB_NOTFOUND && !vlen)
+		return 0;
+	if (mrc)
+		return txn_fail(t, mrc, "write aux data");
+	t->aux_dirty = true;
+	return 0;
+}
+
+int store_aux_get(store_txn *t, const char *ns, const void *key, size_t klen, const void **val,
+                  size_t *vlen)
+{
+	uint8_t kb[STORE_AUX_KEY_MAX];
+	MDB_val kv, v;
+	int rc = aux_key(ns, key, klen, kb, &kv);
+	if (rc)
+		return rc;
+	int mrc = mdb_get(t->txn, t->st->dbi[DB_AUX], &kv, &v);
+	if (mrc == MDB_NOTFOUND)
+		return V6R_ENOTFOUND;
+	if (mrc)
+		return txn_fail(t, mrc, "read aux data");
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return 0;
+}
+
+int store_aux_foreach(store_txn *t, const char *ns, store_aux_fn fn, void *arg)
+{
+	size_t n = strlen(ns) + 1;
+	MDB_cursor *cur;
+	MDB_val kv = { n, (void *)ns }, v;
+	int mrc = mdb_cursor_open(t->txn, t->st->dbi[DB_AUX], &cur);
+	if (mrc)
+		return txn_fail(t, mrc, "open aux cursor");
+	int rc = 0;
+	for (mrc = mdb_cursor_get(cur, &kv, &v, MDB_SET_RANGE); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(cur, &kv, &v, MDB_NEXT)) {
+		if (kv.mv_size < n || memcmp(kv.mv_data, ns, n) != 0)
+			break;
+		rc = fn((const uint8_t *)kv.mv_data + n, kv.mv_size - n, v.mv_data, v.mv_size, arg);
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : txn_fail(t, mrc, "walk aux data");
+}
+
+int store_txn_lpm(store_txn *t, const uint8_t a[16], unsigned minlen, unsigned maxlen,
+                  unsigned kind, uint64_t now, store_entry *e)
+{
+	store_reader r = { .st = t->st, .txn = t->txn, .active = true };
+	unsigned k = kind == STORE_LISTING ? 0 : 1;
+	for (unsigned l = 0; l < LENS_N; l++)
+		if (t->lens[k][l])
+			r.inuse[k][l / 64] |= (uint64_t)1 << (l % 64);
+	int mrc = mdb_cursor_open(t->txn, t->st->dbi[DB_LISTINGS + k], &r.cur[k]);
+	if (mrc)
+		return txn_fail(t, mrc, "open cursor");
+	if (maxlen > 128)
+		maxlen = 128;
+	int rc = minlen > maxlen ? V6R_ENOTFOUND : lpm_kind(&r, k, a, minlen, maxlen, now, e);
+	mdb_cursor_close(r.cur[k]);
+	return rc;
+}
+
+int store_txn_walk_within(store_txn *t, unsigned kind, const addr_pfx *p, store_iter_fn fn,
+                          void *arg)
+{
+	int rc = pfx_check(p);
+	if (rc)
+		return rc;
+	unsigned k = kind == STORE_LISTING ? 0 : 1;
+	uint8_t key[KEY_LEN];
+	key_encode(p, key);
+	MDB_cursor *cur;
+	MDB_val kv = { KEY_LEN, key }, dv;
+	int mrc = mdb_cursor_open(t->txn, t->st->dbi[DB_LISTINGS + k], &cur);
+	if (mrc)
+		return txn_fail(t, mrc, "open cursor");
+	/* Keys from p||len on that still start with p are the entries at or below p. */
+	for (mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT)) {
+		store_entry e;
+		if (kv.mv_size != KEY_LEN || addr_cpl(kv.mv_data, p->a) < p->len)
+			break;
+		rc = entry_decode(&kv, &dv, kind_of(k), &e);
+		if (rc == 0)
+			rc = fn(&e, arg);
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : txn_fail(t, mrc, "walk store");
 }

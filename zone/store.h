@@ -14,7 +14,8 @@
  *   "exclusions" same key, same record (code 0): prefixes that are never listed
  *   "meta"       "version" u32, "serial" u32, "lens" 2 x 129 u32 counts of entries per prefix
  *                length (listings, then exclusions), "created" u64; all little-endian
- *   "evidence", "journal" reserved for ingest and transfers
+ *   "evidence"   key as listings, value = opaque evidence bytes (zone/evid.h)
+ *   "aux"        namespaced ingest state (cursors, reject index); "journal" reserved for IXFR
  * Keys sort by address bytes, then length, which makes "anything at or below P" one range probe
  * and lets the longest-prefix match jump between the prefix lengths in use.
  *
@@ -148,6 +149,43 @@ int store_purge_expired(store_txn *t, uint64_t now, size_t *removed);
 
 /* Removes all listings and exclusions (for import --replace). */
 int store_clear(store_txn *t);
+
+/*
+ * Evidence of an entry: opaque bytes (zone/evid.h encodes them) keyed by prefix, at most
+ * STORE_EVIDENCE_MAX. len 0 deletes. Writing evidence commits the batch but does not change the
+ * serial, since answers do not depend on it. get borrows until the transaction ends.
+ */
+#define STORE_EVIDENCE_MAX 4096u
+int store_evidence_put(store_txn *t, const addr_pfx *p, const void *data, size_t len);
+int store_evidence_get(store_txn *t, const addr_pfx *p, const void **data, size_t *len);
+/* Copies the evidence of p into buf in a read transaction of its own. */
+int store_evidence_read(store *st, const addr_pfx *p, void *buf, size_t cap, size_t *len);
+
+/*
+ * Auxiliary data of the programs that write the store (ingest's input cursors and reject index):
+ * values under a namespace and key, outside the zone (no serial change). vlen 0 deletes. The
+ * foreach walk visits one namespace in key order; fn gets the key without the namespace.
+ */
+#define STORE_AUX_KEY_MAX 480u
+int store_aux_put(store_txn *t, const char *ns, const void *key, size_t klen, const void *val,
+                  size_t vlen);
+int store_aux_get(store_txn *t, const char *ns, const void *key, size_t klen, const void **val,
+                  size_t *vlen);
+typedef int (*store_aux_fn)(const uint8_t *key, size_t klen, const void *val, size_t vlen,
+                            void *arg);
+int store_aux_foreach(store_txn *t, const char *ns, store_aux_fn fn, void *arg);
+
+/*
+ * Longest unexpired entry of one kind (STORE_LISTING or STORE_EXCLUSION) covering a with length
+ * in [minlen, maxlen], inside a write transaction (sees its own uncommitted changes). Returns 0,
+ * V6R_ENOTFOUND or an error. Ingest uses it to keep out of excluded prefixes.
+ */
+int store_txn_lpm(store_txn *t, const uint8_t a[16], unsigned minlen, unsigned maxlen,
+                  unsigned kind, uint64_t now, store_entry *e);
+
+/* Visits the entries of one kind at or below prefix p, in key order (one range walk). */
+int store_txn_walk_within(store_txn *t, unsigned kind, const addr_pfx *p, store_iter_fn fn,
+                          void *arg);
 
 /* Serial that this transaction will commit with (the current one + change). */
 uint32_t store_txn_serial(const store_txn *t);
