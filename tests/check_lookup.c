@@ -34,6 +34,8 @@ static const seed seeds[] = {
 	{ "2001:db8:dd::/64", STORE_LISTING, 6, -10 },
 	{ "2001:db8:ee::/48", STORE_LISTING, 7, 0 },
 	{ "2001:db8:ee:5::/64", STORE_LISTING, 8, -10 },
+	{ "2.0.0.0/24", STORE_LISTING, 9, 0 },      /* its labels 2, 0, 0 are nibbles of 2000::/12 */
+	{ "3000::/12", STORE_LISTING, 10, 0 },      /* its nibbles 3, 0, 0 are octets of 3.0.0/24 */
 };
 
 static int fill(store_txn *t, void *arg)
@@ -135,7 +137,11 @@ static const name_case cases[] = {
 	{ NULL, 0, NULL, "2.0.0.127", LK_LISTED, 2, 1 },
 	{ NULL, 0, NULL, "1.0.0.127", LK_NXDOMAIN, 0, -1 },
 	/* partial IPv6 names */
-	{ "2001::", 4, NULL, NULL, LK_NODATA, 0, -1 },     /* "1.0.0.2": IPv4 2.0.0.1 is not listed */
+	{ "2001::", 4, NULL, NULL, LK_LISTED, 9, 1 },      /* "1.0.0.2" is IPv4 2.0.0.1, in 2.0.0.0/24 */
+	{ NULL, 0, NULL, "1.0.0.3", LK_NODATA, 0, -1 },    /* 3.0.0.1 unlisted; 3001::/16 under 3000::/12 */
+	{ NULL, 0, NULL, "0.0.3", LK_LISTED, 10, 0 },      /* partial: the /12 itself */
+	{ "2001:db8:ff::1", 32, NULL, NULL, LK_NXDOMAIN, 0, -1 }, /* 2.0.0.0/24 must not reach it */
+	{ "3001:db8::1", 32, NULL, NULL, LK_LISTED, 10, 0 },
 	{ "2001:db8::", 8, NULL, NULL, LK_NODATA, 0, -1 },
 	{ "2001:db8::", 10, NULL, NULL, LK_NODATA, 0, -1 },  /* /40 above aa and cc */
 	{ "2001:db8:aa::", 12, NULL, NULL, LK_LISTED, 2, 0 },
@@ -151,7 +157,8 @@ static const name_case cases[] = {
 	{ "2001:db8:dd::", 12, NULL, NULL, LK_NXDOMAIN, 0, -1 }, /* only an expired listing below */
 	{ "2001:db8:dd::", 16, NULL, NULL, LK_NXDOMAIN, 0, -1 },
 	{ "::ffff:0:0", 24, NULL, NULL, LK_NODATA, 0, -1 },      /* IPv4 listings below */
-	{ "3000::", 1, NULL, NULL, LK_NXDOMAIN, 0, -1 },
+	{ "3000::", 1, NULL, NULL, LK_NODATA, 0, -1 },      /* 3000::/12 lies below */
+	{ "4000::", 1, NULL, NULL, LK_NXDOMAIN, 0, -1 },
 	/* partial IPv4 names */
 	{ NULL, 0, NULL, "2.0.192", LK_LISTED, 4, 1 },
 	{ NULL, 0, NULL, "0.192", LK_NODATA, 0, -1 },
@@ -164,10 +171,10 @@ static const name_case cases[] = {
 	{ "2001:db8:aa:1::25", 32, "x", NULL, LK_NXDOMAIN, 0, -1 },
 	{ "2001:db8::", 8, "x", NULL, LK_NXDOMAIN, 0, -1 },
 	{ NULL, 0, NULL, "www", LK_NXDOMAIN, 0, -1 },
-	{ NULL, 0, NULL, "x.5.2.0.192", LK_LISTED, 4, 1 },   /* *.2.0.192 synthesises it */
+	{ NULL, 0, NULL, "x.5.2.0.192", LK_NXDOMAIN, 0, -1 },  /* more than 4 labels: no IPv4 name */
 	{ NULL, 0, NULL, "x.1.0.0.127", LK_NXDOMAIN, 0, -1 },
-	{ NULL, 0, NULL, "x.2.0.192", LK_LISTED, 4, 1 },
-	{ NULL, 0, NULL, "01.2.0.192", LK_LISTED, 4, 1 },   /* "01" is no octet: junk under the /24 */
+	{ NULL, 0, NULL, "x.2.0.192", LK_NXDOMAIN, 0, -1 },
+	{ NULL, 0, NULL, "01.2.0.192", LK_NXDOMAIN, 0, -1 },  /* "01" is no octet */
 };
 
 START_TEST(names)

@@ -105,19 +105,26 @@ int lk_name(store_reader *r, const uint8_t *const *labs, unsigned n, uint64_t no
 	memset(res, 0, sizeof(*res));
 	res->verdict = LK_NXDOMAIN;
 	nib.valid = addr_nibbles_wire(labs, n, nib.key);
-	v4.valid = addr_v4_wire(labs, n, v4.key);
+	/* A name is an IPv4 name only when every label is an octet: IPv4 listings never decide
+	 * longer names, so they cannot reach into the nibble tree (2.0.0.0/24 must not list
+	 * 2001::/16, whose names also start with the labels 2, 0, 0). */
+	v4.valid = n <= 4 ? addr_v4_wire(labs, n, v4.key) : 0;
 	if (nib.valid > 0) {
 		rc = decide(r, &nib, now, res);
 		if (rc < 0)
 			return rc;
 	}
-	if (v4.valid > 0) {
+	if (v4.valid == n && n > 0) {
 		memset(&alt, 0, sizeof(alt));
 		rc = decide(r, &v4, now, &alt);
 		if (rc < 0)
 			return rc;
 		alt.v4 = true;
-		if (nib.valid == 0 || alt.verdict >= res->verdict)
+		/* A whole IPv4 address is listed only by IPv4 listings; the nibble reading of the same
+		 * four labels (a partial IPv6 name) can only make it exist (NODATA). */
+		if (n == 4 && res->verdict != LK_NXDOMAIN && alt.verdict == LK_NXDOMAIN)
+			alt.verdict = LK_NODATA;
+		if (nib.valid == 0 || n == 4 || alt.verdict >= res->verdict)
 			*res = alt;
 	}
 	return 0;

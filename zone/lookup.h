@@ -23,17 +23,20 @@ typedef struct lk_result {
 
 /*
  * Decides the name whose labels below the zone apex are labs[0..n) (labs[i] points at the
- * length octet of label i, leftmost first; n >= 1). Both readings are tried: nibbles (RFC 5782
- * IPv6, up to 32 labels) and decimal octets (IPv4, up to 4 labels); where both apply the
- * stronger verdict wins and IPv4 wins a tie, since MTAs send 4 decimal labels for IPv4.
+ * length octet of label i, leftmost first; n >= 1). Two readings: nibbles (RFC 5782 IPv6, up to
+ * 32 labels) and, when every label is a decimal octet and there are at most 4, IPv4.
  *
  * For a reading whose labels are all valid:
  *  - full name: LISTED when the longest matching entry is a listing, else NXDOMAIN;
  *  - partial name of prefix P: LISTED when the longest entry covering P is a listing (the
  *    wildcard of a covering listing, RFC 4592), else NODATA when a listing lies at or below P,
  *    else NXDOMAIN (so RFC 8020 resolvers never lose a listing below a wrong NXDOMAIN).
- * A name with invalid labels below a valid part P is LISTED only when a listing covering P would
- * synthesise it as a wildcard, else NXDOMAIN.
+ * A name with invalid labels below a valid nibble part P is LISTED only when an IPv6 listing
+ * covering P would synthesise it as a wildcard, else NXDOMAIN; IPv4 listings never decide names
+ * of more than 4 labels (a 32-label name is judged by the IPv6 reading alone).
+ * Where both readings apply (1 to 4 single-digit labels): a 4-label name is an IPv4 address,
+ * LISTED only by an IPv4 listing (the IPv6 reading can make it NODATA); a shorter name takes the
+ * stronger verdict, IPv4 on a tie.
  * RFC 5782 test points are built in: ::ffff:127.0.0.2 (127.0.0.2) is always listed with code
  * 127.0.0.2, ::ffff:127.0.0.1 (127.0.0.1) never.
  * Returns 0 or a negative store error. Allocates nothing.
