@@ -11,6 +11,7 @@ Suite *tmpl_suite(void);
 Suite *lookup_suite(void);
 Suite *listfile_suite(void);
 Suite *answer_suite(void);
+Suite *ingest_suite(void);
 
 /* Ingest suites, weak while their modules are being written; check_main skips a missing one. */
 Suite *pcap_suite(void) __attribute__((weak));

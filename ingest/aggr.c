@@ -1,0 +1,485 @@
+/* aggr.c: offender prefixes, misbehaviour and /48 aggregation, and their batched commit. */
+#include "aggr.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../zone/err.h"
+#include "addrtype.h"
+
+#define KEYLEN 17
+#define SEC 1000000ull
+
+typedef struct src_stat {
+	uint32_t attempts, assoc;
+	uint32_t same_port;       /* consecutive attempts from one /128 with one source port */
+	uint16_t last_sport;
+	uint8_t last_src[16];
+	uint8_t misbehaving;
+} src_stat;
+
+typedef struct legit_rec {
+	uint64_t last_us;
+	uint8_t dirty;
+} legit_rec;
+
+void ag_cfg_defaults(ag_cfg *c)
+{
+	static const uint8_t c2[4] = { 127, 0, 0, 2 }, c3[4] = { 127, 0, 0, 3 }, c4[4] = { 127, 0, 0, 4 };
+	memset(c, 0, sizeof(*c));
+	c->expire_s = 30 * 86400;
+	c->agg48_min = 4;
+	c->flood_min = 100;
+	c->portreuse_min = 20;
+	memcpy(c->code, c2, 4);
+	memcpy(c->code48, c3, 4);
+	memcpy(c->code_v4, c4, 4);
+}
+
+int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = *cfg;
+	a->st = st;
+	a->report = report;
+	if (ht_init(&a->pending, KEYLEN, sizeof(evid), 256) || ht_init(&a->committed, KEYLEN, 8, 256) ||
+	    ht_init(&a->src64, 8, sizeof(src_stat), 1024) || ht_init(&a->legit48, 6, sizeof(legit_rec), 64) ||
+	    ht_init(&a->seen, 16, 1, report ? 4096 : 16) || ht_init(&a->rej4, 4, sizeof(evid), 16) ||
+	    ht_init(&a->hosts128, 16, 1, 256) || ht_init(&a->phosts, KEYLEN, 4, 256)) {
+		ag_free(a);
+		return V6R_ENOMEM;
+	}
+	return 0;
+}
+
+void ag_free(ag_ctx *a)
+{
+	ht_free(&a->pending);
+	ht_free(&a->committed);
+	ht_free(&a->src64);
+	ht_free(&a->legit48);
+	ht_free(&a->seen);
+	ht_free(&a->rej4);
+	ht_free(&a->hosts128);
+	ht_free(&a->phosts);
+	free(a->allow);
+	a->allow = NULL;
+}
+
+int ag_allow(ag_ctx *a, const addr_pfx *p, size_t n)
+{
+	addr_pfx *m = realloc(a->allow, (a->n_allow + n) * sizeof(*m));
+	if (!m)
+		return V6R_ENOMEM;
+	memcpy(m + a->n_allow, p, n * sizeof(*m));
+	a->allow = m;
+	a->n_allow += n;
+	return 0;
+}
+
+size_t ag_pending(const ag_ctx *a)
+{
+	return a->pending.n + a->rej4.n;
+}
+
+/* The prefix an offender's address lists (see aggr.h). */
+static void listing_pfx(const as_verdict *v, addr_pfx *p)
+{
+	memcpy(p->a, v->a.src, 16);
+	p->len = v->kind == AT_TEREDO ? 128 : v->kind == AT_6TO4 ? 48 : 64;
+	addr_mask(p->a, p->len);
+}
+
+static void key_of(const addr_pfx *p, uint8_t key[KEYLEN])
+{
+	memcpy(key, p->a, 16);
+	key[16] = p->len;
+}
+
+/* Report type buckets: 6to4, eui64, embedded ipv4, teredo, other. */
+static unsigned type_bucket(unsigned kind)
+{
+	switch (kind) {
+	case AT_6TO4: return 0;
+	case AT_EUI64: return 1;
+	case AT_LOW32: case AT_ISATAP: case AT_NAT64: case AT_MAPPED: return 2;
+	case AT_TEREDO: return 3;
+	default: return 4;
+	}
+}
+
+static void count_report(ag_ctx *a, const as_verdict *v)
+{
+	bool created;
+	unsigned os = v->a.os < AG_OS_N ? v->a.os : 0, ty = type_bucket(v->kind), as = v->offender;
+	a->rep.att_os[os][as]++;
+	a->rep.att_type[ty][as]++;
+	uint8_t *f = ht_put(&a->seen, v->a.src, &created);
+	if (!f)
+		return;
+	/* bit 0: counted as unassociated, bit 1: counted as associated; a host that becomes
+	 * associated moves from one column to the other. */
+	if (as && !(*f & 2)) {
+		if (*f & 1) {
+			a->rep.hosts_os[os][0]--;
+			a->rep.hosts_type[ty][0]--;
+		}
+		a->rep.hosts_os[os][1]++;
+		a->rep.hosts_type[ty][1]++;
+		*f = 2;
+	} else if (!*f) {
+		a->rep.hosts_os[os][0]++;
+		a->rep.hosts_type[ty][0]++;
+		*f = 1;
+	}
+}
+
+static void track_source(ag_ctx *a, const as_verdict *v)
+{
+	bool created;
+	src_stat *s = ht_put(&a->src64, v->a.src, &created);
+	if (!s)
+		return;
+	s->attempts++;
+	s->assoc += v->offender;
+	bool same = memcmp(s->last_src, v->a.src, 16) == 0 && s->last_sport == v->a.sport;
+	s->same_port = same ? s->same_port + 1 : 1;
+	memcpy(s->last_src, v->a.src, 16);
+	s->last_sport = v->a.sport;
+	if (s->same_port >= a->cfg.portreuse_min ||
+	    (s->attempts >= a->cfg.flood_min && s->assoc * 5 < s->attempts))
+		s->misbehaving = 1;
+}
+
+/* The input time up to which the store already holds evidence for key (loaded once). */
+static uint64_t committed_until(ag_ctx *a, const addr_pfx *p, const uint8_t key[KEYLEN])
+{
+	bool created;
+	uint64_t *t = ht_put(&a->committed, key, &created);
+	if (!t)
+		return 0;
+	if (created) {
+		uint8_t buf[STORE_EVIDENCE_MAX];
+		size_t len;
+		evid e;
+		if (a->st && store_evidence_read(a->st, p, buf, sizeof(buf), &len) == 0 &&
+		    evid_decode(buf, len, &e) == 0)
+			*t = e.last_us;
+	}
+	return *t;
+}
+
+static void add_offender(ag_ctx *a, const as_verdict *v)
+{
+	addr_pfx p;
+	uint8_t key[KEYLEN];
+	bool created;
+	listing_pfx(v, &p);
+	key_of(&p, key);
+	/* Replayed input (after a restart, or the same files again) is not counted twice. */
+	if (v->a.first_us <= committed_until(a, &p, key))
+		return;
+	evid *e = ht_put(&a->pending, key, &created);
+	if (!e)
+		return;
+	evid one = { .first_us = v->a.first_us, .last_us = v->a.last_us, .attempts = 1,
+	             .syns = v->a.syns, .rejects = v->rejects, .score = v->score,
+	             .features = v->features, .os = v->a.os, .hosts = 1 };
+	evid_add_v4(&one, v->v4);
+	uint32_t hosts = e->hosts;
+	evid_merge(e, &one);
+	if (e->rejects < v->rejects)
+		e->rejects = v->rejects;
+	/* hosts: the distinct offender addresses this process saw in the prefix (merged with the
+	 * stored count by maximum, so a restart undercounts rather than double counts). */
+	(void)hosts;
+	uint8_t *seen = ht_put(&a->hosts128, v->a.src, &created);
+	bool fresh = seen && created;
+	uint32_t *n = ht_put(&a->phosts, key, &created);
+	if (n && fresh)
+		(*n)++;
+	e->hosts = n && *n ? *n : 1;
+}
+
+void ag_verdict(ag_ctx *a, const as_verdict *v)
+{
+	if (a->report)
+		count_report(a, v);
+	track_source(a, v);
+	if (v->legit) {
+		bool created;
+		legit_rec *l = ht_put(&a->legit48, v->a.src, &created);
+		if (l && v->a.last_us > l->last_us) {
+			l->last_us = v->a.last_us;
+			l->dirty = 1;
+		}
+	}
+	if (v->offender)
+		add_offender(a, v);
+}
+
+void ag_reject(ag_ctx *a, const ev_reject *r)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (!a->cfg.publish_v4 || memcmp(r->addr, mapped, 12) != 0)
+		return;
+	bool created;
+	evid *e = ht_put(&a->rej4, r->addr + 12, &created);
+	if (!e)
+		return;
+	evid one = { .first_us = r->t_us, .last_us = r->t_us, .rejects = 1, .hosts = 1 };
+	evid_add_v4(&one, r->addr + 12);
+	evid_merge(e, &one);
+}
+
+/* ---- Writing ---- */
+
+static bool allowlisted(const ag_ctx *a, const addr_pfx *p)
+{
+	for (size_t i = 0; i < a->n_allow; i++)
+		if (addr_pfx_within(p, &a->allow[i]) || addr_pfx_within(&a->allow[i], p))
+			return true;
+	return false;
+}
+
+/* Why p must not be listed automatically: 0 when it may be. */
+static int blocked(ag_ctx *a, store_txn *t, const addr_pfx *p, store_entry *old, bool *exists)
+{
+	store_entry x;
+	*exists = false;
+	if (allowlisted(a, p))
+		return 1;
+	int rc = store_txn_lpm(t, p->a, 0, p->len, STORE_EXCLUSION, a->now, &x);
+	if (rc == 0)
+		return 1;
+	if (rc != V6R_ENOTFOUND)
+		return rc;
+	rc = store_get(t, p, old);
+	if (rc == 0) {
+		*exists = true;
+		if (old->origin == STORE_ORIGIN_OPERATOR || old->kind == STORE_EXCLUSION)
+			return 2;
+	} else if (rc != V6R_ENOTFOUND) {
+		return rc;
+	}
+	return 0;
+}
+
+static void reason_text(const evid *e, const char *what, char *buf, size_t cap)
+{
+	char v4[INET_ADDRSTRLEN] = "-", feats[160] = "";
+	if (e->n_v4)
+		inet_ntop(AF_INET, e->v4[0], v4, sizeof(v4));
+	evid_features(e->features, feats, sizeof(feats));
+	snprintf(buf, cap, "%s tied to DNSBL-rejected %s%s (%s); %u attempts, %s", what, v4,
+	         e->n_v4 > 1 ? " and others" : "", feats, e->attempts, evid_os_name(e->os));
+}
+
+/* Merges stored evidence, then writes the listing and its evidence unless it has gone stale. */
+static int put_listing(ag_ctx *a, store_txn *t, const addr_pfx *p, const evid *add, uint8_t origin,
+                       const uint8_t code[4], const store_entry *old, bool exists, const char *what)
+{
+	evid total = *add;
+	const void *data;
+	size_t len;
+	evid stored;
+	if (exists && store_evidence_get(t, p, &data, &len) == 0 && evid_decode(data, len, &stored) == 0) {
+		evid_merge(&stored, add);
+		total = stored;
+	}
+	uint64_t expires = total.last_us / SEC + a->cfg.expire_s;
+	if (expires <= a->now) {
+		a->skipped_stale++;
+		return 0;
+	}
+	char reason[STORE_REASON_MAX];
+	reason_text(&total, what, reason, sizeof(reason));
+	store_entry e = { .pfx = *p, .kind = STORE_LISTING, .origin = origin,
+	                  .created = exists ? old->created : a->now, .updated = a->now,
+	                  .expires = expires, .reason = reason, .reason_len = strlen(reason) };
+	memcpy(e.code, code, 4);
+	uint8_t buf[STORE_EVIDENCE_MAX];
+	int n = evid_encode(&total, buf, sizeof(buf));
+	int rc = n < 0 ? n : store_put(t, &e);
+	if (rc == 0)
+		rc = store_evidence_put(t, p, buf, (size_t)n);
+	if (rc == 0)
+		*(exists ? &a->renewed : &a->listed) += 1;
+	return rc;
+}
+
+typedef struct agg_walk {
+	evid sum;
+	unsigned n64;
+	uint64_t now;
+	store_txn *t;
+} agg_walk;
+
+static int count_64(const store_entry *e, void *arg)
+{
+	agg_walk *w = arg;
+	const void *data;
+	size_t len;
+	evid ev;
+	if (e->pfx.len != 64 || e->origin != STORE_ORIGIN_SENSOR || (e->expires && e->expires <= w->now))
+		return 0;
+	w->n64++;
+	if (store_evidence_get(w->t, &e->pfx, &data, &len) == 0 && evid_decode(data, len, &ev) == 0)
+		evid_merge(&w->sum, &ev);
+	return 0;
+}
+
+static bool legit_seen(ag_ctx *a, store_txn *t, const addr_pfx *p48)
+{
+	const legit_rec *l = ht_get(&a->legit48, p48->a);
+	const void *v;
+	size_t n;
+	if (l)
+		return true;
+	return store_aux_get(t, "legit48", p48->a, 6, &v, &n) == 0;
+}
+
+/* Lists the /48 of a freshly listed native /64 when enough of its /64s are listed. */
+static int aggregate_48(ag_ctx *a, store_txn *t, const addr_pfx *p64)
+{
+	addr_pfx p = *p64;
+	store_entry old;
+	bool exists;
+	p.len = 48;
+	addr_mask(p.a, 48);
+	if (legit_seen(a, t, &p))
+		return 0;
+	int rc = blocked(a, t, &p, &old, &exists);
+	if (rc)
+		return rc < 0 ? rc : 0;
+	agg_walk w = { .now = a->now, .t = t };
+	rc = store_txn_walk_within(t, STORE_LISTING, &p, count_64, &w);
+	if (rc || w.n64 < a->cfg.agg48_min)
+		return rc;
+	if (exists) {
+		const void *data;
+		size_t len;
+		evid prev;
+		/* Already aggregated with this evidence: nothing changes. */
+		if (store_evidence_get(t, &p, &data, &len) == 0 && evid_decode(data, len, &prev) == 0 &&
+		    prev.last_us >= w.sum.last_us && prev.hosts == w.n64)
+			return 0;
+	}
+	w.sum.hosts = w.n64;
+	w.sum.features |= EVID_F_AGGREGATE;
+	rc = put_listing(a, t, &p, &w.sum, STORE_ORIGIN_AGGREGATE, a->cfg.code48, &old, false,
+	                 "aggregate of offender /64s,");
+	a->aggregates += rc == 0;
+	return rc;
+}
+
+static int write_offenders(ag_ctx *a, store_txn *t)
+{
+	size_t it = 0;
+	const void *k;
+	void *v;
+	while (ht_next(&a->pending, &it, &k, &v)) {
+		addr_pfx p;
+		store_entry old;
+		bool exists;
+		memcpy(p.a, k, 16);
+		p.len = ((const uint8_t *)k)[16];
+		const src_stat *s = ht_get(&a->src64, p.a);
+		if (p.len >= 64 && s && s->misbehaving) {
+			a->skipped_misbehaving++;
+			continue;
+		}
+		int rc = blocked(a, t, &p, &old, &exists);
+		if (rc < 0)
+			return rc;
+		if (rc) {
+			*(rc == 1 ? &a->skipped_excluded : &a->skipped_operator) += 1;
+			continue;
+		}
+		rc = put_listing(a, t, &p, v, STORE_ORIGIN_SENSOR, a->cfg.code, &old, exists,
+		                 "IPv6 sender");
+		if (rc == 0 && p.len == 64 && !(p.a[0] == 0x20 && p.a[1] == 0x02))
+			rc = aggregate_48(a, t, &p);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int write_v4(ag_ctx *a, store_txn *t)
+{
+	size_t it = 0;
+	const void *k;
+	void *v;
+	while (ht_next(&a->rej4, &it, &k, &v)) {
+		addr_pfx p;
+		store_entry old;
+		bool exists;
+		addr_from_v4(&p, k, 32);
+		int rc = blocked(a, t, &p, &old, &exists);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue;
+		rc = put_listing(a, t, &p, v, STORE_ORIGIN_SENSOR, a->cfg.code_v4, &old, exists,
+		                 "IPv4 sender rejected by a production MTA,");
+		if (rc)
+			return rc;
+		a->v4_listed++;
+	}
+	return 0;
+}
+
+static int write_legit(ag_ctx *a, store_txn *t)
+{
+	size_t it = 0;
+	const void *k;
+	void *v;
+	while (ht_next(&a->legit48, &it, &k, &v)) {
+		const legit_rec *l = v;
+		uint8_t le[8];
+		if (!l->dirty)
+			continue;
+		for (int i = 0; i < 8; i++)
+			le[i] = (uint8_t)(l->last_us >> (8 * i));
+		int rc = store_aux_put(t, "legit48", k, 6, le, 8);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int ag_write(ag_ctx *a, store_txn *t)
+{
+	a->listed = a->renewed = a->skipped_excluded = a->skipped_operator = 0;
+	a->skipped_misbehaving = a->skipped_stale = a->aggregates = a->v4_listed = 0;
+	int rc = write_legit(a, t);
+	if (rc == 0)
+		rc = write_offenders(a, t);
+	if (rc == 0)
+		rc = write_v4(a, t);
+	return rc;
+}
+
+void ag_committed(ag_ctx *a)
+{
+	size_t it = 0;
+	const void *k;
+	void *v;
+	while (ht_next(&a->pending, &it, &k, &v)) {
+		bool created;
+		uint64_t *t = ht_put(&a->committed, k, &created);
+		const evid *e = v;
+		if (t && e->last_us > *t)
+			*t = e->last_us;
+	}
+	it = 0;
+	while (ht_next(&a->legit48, &it, &k, &v))
+		((legit_rec *)v)->dirty = 0;
+	ht_free(&a->pending);
+	ht_free(&a->rej4);
+	if (ht_init(&a->pending, KEYLEN, sizeof(evid), 256) == 0)
+		(void)ht_init(&a->rej4, 4, sizeof(evid), 16);
+}

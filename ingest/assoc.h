@@ -1,0 +1,123 @@
+/* assoc.h: ties IPv6 attempts at the sensor to IPv4 addresses that production MTAs rejected. */
+#ifndef V6R_ASSOC_H
+#define V6R_ASSOC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "attempt.h"
+#include "event.h"
+#include "htab.h"
+
+/*
+ * The score of tying an IPv6 attempt A6 (at the sensor, time t6, port p6) to an IPv4 address X,
+ * strongest evidence first (DESIGN.md "Association"; INPUTS.md section 1 ranks the features):
+ *
+ *   100  X is embedded by standard in A6's source: 6to4, Teredo client, ISATAP, NAT64
+ *    80  X equals the apparent IPv4 in the low 32 bits of A6's source (ipv4-32)
+ *    40  chain: a production MTA rejected X at tr with 0 <= t6 - tr <= chain window: the
+ *        sender moved on to the lower-priority sensor MX after the rejection
+ *    30  pair: an IPv4 attempt from X at the sensor within the pair window of t6 (the same
+ *        host falling back between the sensor's AAAA and A), +10 when within 5 s
+ *    10  order: native IPv6 tried before IPv4, or IPv4 before a 6to4 address (RFC 6724)
+ *    30  port sequence: X's source port (at the sensor, or logged at production) within
+ *        `port_gap` after or before p6 (Windows shares one ephemeral pool across families)
+ *    10  same OS class from the SYN fingerprints; different known classes: -100 (ruled out)
+ *
+ * A6 is tied to the X with the best score; it is an offender when X has a DNSBL rejection
+ * within the reject window of t6 and the score reaches min_score (default 60: two independent
+ * timing features, or any embedding). An IPv4 that many IPv6 /64s are tied to is a NAT or
+ * shared gateway: every host behind it shows the same timing, so beyond nat_max distinct /64s a
+ * tie to it needs host-specific evidence (a port sequence or an embedding), and its other users
+ * are not convicted for one spammer.
+ * An attempt paired confidently (score >= 40 without the chain) with an IPv4 that was NOT
+ * rejected is legitimate sender behaviour, which keeps its /48 from being aggregated.
+ */
+typedef struct as_cfg {
+	uint64_t pair_us;       /* default 30 s */
+	uint64_t chain_us;      /* default 300 s */
+	uint64_t reject_us;     /* default 24 h */
+	unsigned min_score;     /* default 60 */
+	unsigned port_gap;      /* default 16 */
+	unsigned nat_max;       /* default 2 */
+} as_cfg;
+
+void as_cfg_defaults(as_cfg *c);
+
+typedef struct as_verdict {
+	att a;                  /* the IPv6 attempt */
+	uint8_t kind;           /* enum at_kind of its source */
+	bool offender;
+	bool legit;             /* confidently paired with a non-rejected IPv4 */
+	bool shared;            /* the tie was to a NAT-like IPv4 and too weak */
+	uint8_t v4[4];          /* the IPv4 tied (valid when score > 0) */
+	unsigned score;
+	uint16_t features;      /* EVID_F_* */
+	uint32_t rejects;       /* rejections of v4 in the window */
+} as_verdict;
+
+typedef void (*as_verdict_fn)(const as_verdict *v, void *arg);
+
+/* The rejection history of one IPv4, as kept in memory and persisted by ingest. */
+#define AS_REJ_RING 4
+typedef struct as_rej_rec {
+	uint64_t last_us;
+	uint32_t count;
+	uint64_t t[AS_REJ_RING];
+	uint16_t port[AS_REJ_RING];
+} as_rej_rec;
+
+typedef struct as_reject_ev { uint8_t v4[4]; uint16_t port; uint64_t t; } as_reject_ev;
+
+typedef struct as_ctx {
+	as_cfg cfg;
+	as_verdict_fn on_verdict;
+	void *arg;
+	htab rej;               /* v4 -> rejection history */
+	htab nat;               /* v4 -> distinct /64s tied by timing */
+	att *v4q;               /* closed IPv4 sensor attempts, in closing order */
+	size_t v4_head, v4_len, v4_cap;
+	att *v6q;               /* closed IPv6 attempts awaiting their decision */
+	size_t v6_head, v6_len, v6_cap;
+	as_reject_ev *rq;       /* recent rejections, in time order (chain candidates) */
+	size_t r_head, r_len, r_cap;
+	uint64_t watermark;     /* input time reached */
+	uint64_t delay_us;      /* how long a v6 attempt waits for its IPv4 partners */
+	size_t rej_sweep_at;
+	/* counters for the report */
+	uint64_t rejects, rejects_v6, v6_attempts, v4_attempts, offenders, legit, shared;
+} as_ctx;
+
+int as_init(as_ctx *c, const as_cfg *cfg, uint64_t att_window_us, as_verdict_fn fn, void *arg);
+void as_free(as_ctx *c);
+
+/* A closed sensor attempt of either family. Returns 0 or V6R_ENOMEM. */
+int as_attempt(as_ctx *c, const att *a);
+
+/* A production DNSBL rejection (IPv4 ones take part; IPv6 ones are only counted). */
+int as_reject(as_ctx *c, const ev_reject *r);
+
+/* Input time has reached now_us: decide the IPv6 attempts whose partners have all been seen. */
+void as_advance(as_ctx *c, uint64_t now_us);
+
+/* End of input: decide everything pending. */
+void as_flush(as_ctx *c);
+
+/* Smallest input offset among pending IPv6 and held IPv4 attempts (UINT64_MAX when none). */
+uint64_t as_min_offset(const as_ctx *c);
+
+/* Rejection history of X for persisting: last time and count; returns false when unknown. */
+bool as_rejected(const as_ctx *c, const uint8_t v4[4], uint64_t at_us, uint32_t *count);
+
+/*
+ * Persisting the rejection index across restarts (reject logs are read exactly once, so the
+ * index must outlive the process): load records at start; after each batch, visit the records
+ * changed since the last as_rej_clean, store them, and clean once the batch committed.
+ */
+int as_rej_load(as_ctx *c, const uint8_t v4[4], const as_rej_rec *rec);
+void as_rej_loaded(as_ctx *c);   /* after the last as_rej_load */
+typedef int (*as_rej_fn)(const uint8_t v4[4], const as_rej_rec *rec, void *arg);
+int as_rej_dirty(as_ctx *c, as_rej_fn fn, void *arg);
+void as_rej_clean(as_ctx *c);
+
+#endif

@@ -1,0 +1,58 @@
+/* attempt.h: sensor SYNs grouped into connect() attempts (same source address and port, 25 s window). */
+#ifndef V6R_ATTEMPT_H
+#define V6R_ATTEMPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "htab.h"
+
+/* One connect() attempt at the sensor. */
+typedef struct att {
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	bool v6;
+	uint8_t ttl;            /* of the first SYN */
+	uint8_t os;             /* enum evid_os of the first SYN */
+	uint32_t syns;          /* Windows retries after a RST: 3 SYNs */
+	uint64_t first_us, last_us;
+	uint64_t offset;        /* input offset of the first SYN (for resumable cursors) */
+} att;
+
+/* Called for every attempt when it closes (window passed since its last SYN, or flush). */
+typedef void (*att_close_fn)(const att *a, void *arg);
+/* Gives the OS class (enum evid_os) of a SYN; NULL means unknown for all. */
+typedef uint8_t (*att_os_fn)(const ev_syn *s, void *arg);
+
+typedef struct att_tracker {
+	htab open;              /* (src, sport) -> att */
+	struct att_q { uint8_t key[18]; uint64_t t; } *q;   /* FIFO of (key, SYN time) */
+	size_t q_head, q_len, q_cap;
+	uint64_t window_us;
+	att_close_fn on_close;
+	att_os_fn os_of;
+	void *arg;
+	uint64_t syns, attempts;
+} att_tracker;
+
+int att_init(att_tracker *t, uint64_t window_us, att_close_fn on_close, att_os_fn os_of, void *arg);
+void att_free(att_tracker *t);
+
+/*
+ * Adds one SYN. SYNs must come in time order (per source; a small disorder only splits an
+ * attempt). Closes every attempt whose last SYN is older than the window before s->t_us.
+ * Returns 0 or V6R_ENOMEM.
+ */
+int att_add(att_tracker *t, const ev_syn *s);
+
+/* Closes the attempts idle since before now_us - window (time moving on without SYNs). */
+void att_expire(att_tracker *t, uint64_t now_us);
+
+/* Closes every open attempt (end of input). */
+void att_flush(att_tracker *t);
+
+/* Smallest input offset among open attempts, or UINT64_MAX when none is open. */
+uint64_t att_min_offset(const att_tracker *t);
+
+#endif

@@ -1,0 +1,36 @@
+/* htab.h: an open-addressing hash table with fixed-size keys and inline values. */
+#ifndef V6R_HTAB_H
+#define V6R_HTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Linear probing with backward-shift deletion (no tombstones). Values live in the slots, so a
+ * pointer from ht_get / ht_put is valid only until the next ht_put (which may grow the table) or
+ * ht_del (which may move entries). Grows at 70% load; never shrinks.
+ */
+typedef struct htab {
+	uint8_t *slots;
+	size_t cap;          /* power of two */
+	size_t n;
+	size_t ksize, vsize, stride;
+} htab;
+
+int ht_init(htab *h, size_t ksize, size_t vsize, size_t cap_hint);
+void ht_free(htab *h);
+
+/* The value of key, or NULL. */
+void *ht_get(const htab *h, const void *key);
+
+/* The value of key, inserted zeroed when absent (*created says which); NULL when out of memory. */
+void *ht_put(htab *h, const void *key, bool *created);
+
+/* Removes key if present. */
+void ht_del(htab *h, const void *key);
+
+/* Iterates: start with *it = 0; returns false at the end. Do not put or delete while iterating. */
+bool ht_next(const htab *h, size_t *it, const void **key, void **val);
+
+#endif

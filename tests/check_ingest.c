@@ -1,0 +1,625 @@
+/* check_ingest.c: the ingest core: hash table, address types, attempts, association, aggregation. */
+#include <check.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../ingest/addrtype.h"
+#include "../ingest/aggr.h"
+#include "../ingest/assoc.h"
+#include "../ingest/attempt.h"
+#include "../ingest/htab.h"
+#include "../zone/addr.h"
+#include "../zone/err.h"
+#include "../zone/evid.h"
+#include "../zone/store.h"
+#include "suites.h"
+
+#define SEC 1000000ull
+#define T0 (1700000000ull * SEC)
+
+static void parse(const char *s, uint8_t a[16])
+{
+	addr_pfx p;
+	ck_assert_msg(addr_parse(s, strlen(s), ADDR_NO_LEN, &p) == 0, "bad address %s", s);
+	memcpy(a, p.a, 16);
+}
+
+/* ---- htab against a reference array, random operations ---- */
+
+START_TEST(htab_random)
+{
+	enum { KEYS = 3000 };
+	static uint32_t ref[KEYS];
+	static bool present[KEYS];
+	htab h;
+	ck_assert_int_eq(ht_init(&h, 4, 4, 4), 0);
+	memset(present, 0, sizeof(present));
+	srand(7);
+	for (int op = 0; op < 60000; op++) {
+		uint32_t k = (uint32_t)rand() % KEYS;
+		if (rand() % 3 == 0) {
+			ht_del(&h, &k);
+			present[k] = false;
+		} else {
+			bool created;
+			uint32_t *v = ht_put(&h, &k, &created);
+			ck_assert_ptr_nonnull(v);
+			ck_assert_int_eq(created, !present[k]);
+			*v = ref[k] = (uint32_t)op;
+			present[k] = true;
+		}
+	}
+	size_t n = 0;
+	for (uint32_t k = 0; k < KEYS; k++) {
+		uint32_t *v = ht_get(&h, &k);
+		ck_assert_int_eq(v != NULL, present[k]);
+		if (v) {
+			ck_assert_uint_eq(*v, ref[k]);
+			n++;
+		}
+	}
+	ck_assert_uint_eq(n, h.n);
+	size_t it = 0, seen = 0;
+	const void *key;
+	void *val;
+	while (ht_next(&h, &it, &key, &val))
+		seen++;
+	ck_assert_uint_eq(seen, n);
+	ht_free(&h);
+}
+END_TEST
+
+/* ---- address types ---- */
+
+static const struct at_case {
+	const char *addr;
+	unsigned kind;
+	const char *v4;
+} at_cases[] = {
+	{ "2002:c000:20b::1", AT_6TO4, "192.0.2.11" },
+	{ "2001:0:4136:e378:8000:63bf:3fff:fdd2", AT_TEREDO, "192.0.2.45" },
+	{ "2001:db8::200:5efe:c000:201", AT_ISATAP, "192.0.2.1" },
+	{ "2001:db8::5efe:c000:201", AT_ISATAP, "192.0.2.1" },
+	{ "64:ff9b::c000:221", AT_NAT64, "192.0.2.33" },
+	{ "2001:db8:1:2::c000:20a", AT_LOW32, "192.0.2.10" },
+	{ "2001:db8::211:22ff:fe33:4455", AT_EUI64, NULL },
+	{ "2001:db8::1", AT_NATIVE, NULL },                   /* ::1 IID is no IPv4 */
+	{ "2001:db8::7f00:1", AT_NATIVE, NULL },              /* 127/8 is not plausible */
+	{ "2001:db8:1:2:a1b2:c3d4:e5f6:1234", AT_NATIVE, NULL },
+	{ "::ffff:192.0.2.1", AT_MAPPED, "192.0.2.1" },
+};
+
+START_TEST(addr_types)
+{
+	const struct at_case *t = &at_cases[_i];
+	uint8_t a[16];
+	at_info ai;
+	parse(t->addr, a);
+	at_classify(a, &ai);
+	ck_assert_msg(ai.kind == t->kind, "%s: kind %s, want %s", t->addr, at_kind_name(ai.kind),
+	              at_kind_name(t->kind));
+	ck_assert_int_eq(ai.has_v4, t->v4 != NULL);
+	if (t->v4) {
+		uint8_t want[16];
+		parse(t->v4, want);
+		ck_assert_msg(memcmp(ai.v4, want + 12, 4) == 0, "%s: wrong IPv4", t->addr);
+	}
+}
+END_TEST
+
+/* ---- attempts ---- */
+
+static att closed[16];
+static unsigned n_closed;
+
+static void collect(const att *a, void *arg)
+{
+	(void)arg;
+	ck_assert_uint_lt(n_closed, 16);
+	closed[n_closed++] = *a;
+}
+
+static ev_syn syn(const char *src, uint16_t port, uint64_t t)
+{
+	ev_syn s = { .t_us = t, .sport = port, .dport = 25, .ttl = 117 };
+	parse(src, s.src);
+	s.v6 = strchr(src, ':') != NULL;
+	return s;
+}
+
+START_TEST(attempts_window)
+{
+	att_tracker t;
+	n_closed = 0;
+	ck_assert_int_eq(att_init(&t, 25 * SEC, collect, NULL, NULL), 0);
+	/* Windows: three SYNs on one port after RSTs -> one attempt. */
+	ev_syn s = syn("192.0.2.10", 50000, T0);
+	ck_assert_int_eq(att_add(&t, &s), 0);
+	s.t_us = T0 + 3 * SEC;
+	ck_assert_int_eq(att_add(&t, &s), 0);
+	s.t_us = T0 + 9 * SEC;
+	ck_assert_int_eq(att_add(&t, &s), 0);
+	/* The window slides from the last SYN: +30 s is still within 25 s of +9 s. */
+	s.t_us = T0 + 30 * SEC;
+	ck_assert_int_eq(att_add(&t, &s), 0);
+	ck_assert_uint_eq(n_closed, 0);
+	/* Same port 60 s later: a new attempt; the old one closes. */
+	s.t_us = T0 + 60 * SEC;
+	ck_assert_int_eq(att_add(&t, &s), 0);
+	ck_assert_uint_eq(n_closed, 1);
+	ck_assert_uint_eq(closed[0].syns, 4);
+	ck_assert_uint_eq(closed[0].first_us, T0);
+	ck_assert_uint_eq(closed[0].last_us, T0 + 30 * SEC);
+	/* Another port is another attempt. */
+	ev_syn o = syn("2001:db8::1", 50001, T0 + 61 * SEC);
+	ck_assert_int_eq(att_add(&t, &o), 0);
+	att_flush(&t);
+	ck_assert_uint_eq(n_closed, 3);
+	ck_assert(closed[2].v6);
+	ck_assert_uint_eq(t.attempts, 3);
+	ck_assert_uint_eq(t.syns, 6);
+	att_free(&t);
+}
+END_TEST
+
+/* ---- association scenarios ---- */
+
+static as_verdict verdicts[32];
+static unsigned n_verdicts;
+
+static void on_verdict(const as_verdict *v, void *arg)
+{
+	(void)arg;
+	ck_assert_uint_lt(n_verdicts, 32);
+	verdicts[n_verdicts++] = *v;
+}
+
+static att mk_att(const char *src, uint16_t port, uint64_t t, uint8_t os)
+{
+	att a = { .sport = port, .dport = 25, .first_us = t, .last_us = t, .syns = 1, .os = os };
+	parse(src, a.src);
+	a.v6 = strchr(src, ':') != NULL;
+	return a;
+}
+
+static ev_reject mk_rej(const char *addr, uint16_t port, uint64_t t)
+{
+	ev_reject r = { .t_us = t, .port = port, .mta = EV_MTA_POSTFIX };
+	parse(addr, r.addr);
+	strcpy(r.zone, "zen.example");
+	return r;
+}
+
+static as_ctx as;
+
+static void as_start(void)
+{
+	as_cfg c;
+	as_cfg_defaults(&c);
+	n_verdicts = 0;
+	ck_assert_int_eq(as_init(&as, &c, 25 * SEC, on_verdict, NULL), 0);
+}
+
+static void feed_rej(const char *addr, uint16_t port, uint64_t t)
+{
+	ev_reject r = mk_rej(addr, port, t);
+	ck_assert_int_eq(as_reject(&as, &r), 0);
+	as_advance(&as, t);
+}
+
+static void feed_att(const char *src, uint16_t port, uint64_t t, uint8_t os)
+{
+	att a = mk_att(src, port, t, os);
+	ck_assert_int_eq(as_attempt(&as, &a), 0);
+	as_advance(&as, t);
+}
+
+static const as_verdict *only_verdict(void)
+{
+	as_flush(&as);
+	ck_assert_uint_eq(n_verdicts, 1);
+	return &verdicts[0];
+}
+
+START_TEST(assoc_6to4)
+{
+	as_start();
+	feed_rej("192.0.2.11", 0, T0);
+	feed_att("2002:c000:20b::1", 40000, T0 + 3600 * SEC, 0);   /* an hour later, no pair */
+	const as_verdict *v = only_verdict();
+	ck_assert(v->offender);
+	ck_assert_uint_eq(v->score, 100);
+	ck_assert(v->features & EVID_F_6TO4);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_6to4_not_rejected)
+{
+	as_start();
+	feed_rej("192.0.2.99", 0, T0);
+	feed_att("2002:c000:20b::1", 40000, T0 + 10 * SEC, 0);
+	ck_assert(!only_verdict()->offender);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_chain_and_pair)
+{
+	/* Rejected at production, then IPv6 and IPv4 at the sensor seconds later (Linux pools). */
+	as_start();
+	feed_rej("198.51.100.7", 41000, T0);
+	feed_att("2001:db8:77:1::abcd", 52000, T0 + 2 * SEC, EVID_OS_LINUX);
+	feed_att("198.51.100.7", 41007, T0 + 3 * SEC, EVID_OS_LINUX);
+	const as_verdict *v = only_verdict();
+	ck_assert(v->offender);
+	ck_assert(v->features & EVID_F_CHAIN);
+	ck_assert(v->features & EVID_F_PAIR);
+	ck_assert(v->features & EVID_F_ORDER);
+	ck_assert(v->features & EVID_F_OS);
+	ck_assert_uint_eq(v->v4[3], 7);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_postscreen_dups)
+{
+	/* postscreen logs one client three times (dnsblog, DNSBL rank with port, reject): one event. */
+	as_start();
+	feed_rej("198.51.100.20", 0, T0);
+	feed_rej("198.51.100.20", 50010, T0 + 1 * SEC);
+	feed_rej("198.51.100.20", 0, T0 + 1 * SEC);
+	uint32_t n = 0;
+	ck_assert(as_rejected(&as, (const uint8_t[]){ 198, 51, 100, 20 }, T0, &n));
+	ck_assert_uint_eq(n, 1);
+	/* ...and the port logged by the second line still ties a Windows pool sequence. */
+	feed_att("2001:db8:20:1::5", 50011, T0 + 3 * SEC, EVID_OS_WINDOWS);
+	const as_verdict *v = only_verdict();
+	ck_assert(v->offender);
+	ck_assert(v->features & EVID_F_PORTSEQ);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_windows_ports)
+{
+	/* Windows shares one pool: production 50010, sensor IPv6 50011, sensor IPv4 50012. */
+	as_start();
+	feed_rej("198.51.100.8", 50010, T0);
+	feed_att("2001:db8:88:1::5", 50011, T0 + 1 * SEC, EVID_OS_WINDOWS);
+	feed_att("198.51.100.8", 50012, T0 + 2 * SEC, EVID_OS_WINDOWS);
+	const as_verdict *v = only_verdict();
+	ck_assert(v->offender);
+	ck_assert(v->features & EVID_F_PORTSEQ);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_pair_only)
+{
+	/* A pair at the sensor, the IPv4 rejected a day ago: no chain, not enough. */
+	as_start();
+	feed_rej("198.51.100.9", 0, T0);
+	feed_att("2001:db8:99:1::5", 40000, T0 + 20000 * SEC, 0);
+	feed_att("198.51.100.9", 33000, T0 + 20001 * SEC, 0);
+	const as_verdict *v = only_verdict();
+	ck_assert(!v->offender);
+	ck_assert_uint_lt(v->score, 60);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_os_conflict)
+{
+	as_start();
+	feed_rej("198.51.100.10", 0, T0);
+	feed_att("2001:db8:aa:1::5", 40000, T0 + 1 * SEC, EVID_OS_WINDOWS);
+	feed_att("198.51.100.10", 33000, T0 + 2 * SEC, EVID_OS_LINUX);
+	ck_assert(!only_verdict()->offender);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_legit_pair)
+{
+	/* Primary MX down: a legitimate sender tries the sensor over both families; no rejection. */
+	as_start();
+	feed_att("2001:db8:bb:1::5", 40000, T0, EVID_OS_LINUX);
+	feed_att("198.51.100.11", 33000, T0 + 1 * SEC, EVID_OS_LINUX);
+	const as_verdict *v = only_verdict();
+	ck_assert(!v->offender);
+	ck_assert(v->legit);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_nat)
+{
+	/* Three /64s tied by timing alone to one rejected IPv4: the third is refused as shared. */
+	as_start();
+	const char *srcs[] = { "2001:db8:c1:1::5", "2001:db8:c2:1::5", "2001:db8:c3:1::5" };
+	for (int i = 0; i < 3; i++) {
+		uint64_t t = T0 + (uint64_t)i * 1000 * SEC;
+		feed_rej("198.51.100.12", 0, t);
+		feed_att(srcs[i], 40000, t + 1 * SEC, 0);
+		feed_att("198.51.100.12", 30000 + i * 1000, t + 2 * SEC, 0);
+	}
+	as_flush(&as);
+	ck_assert_uint_eq(n_verdicts, 3);
+	ck_assert(verdicts[0].offender);
+	ck_assert(verdicts[1].offender);
+	ck_assert(!verdicts[2].offender);
+	ck_assert(verdicts[2].shared);
+	as_free(&as);
+}
+END_TEST
+
+/* ---- aggregation and commit, on a real store ---- */
+
+static char dir[64];
+static store *st;
+
+static void store_setup(void)
+{
+	strcpy(dir, "/tmp/v6rep-ing-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(store_open(&st, dir, 0, 0), 0);
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(p);
+}
+
+static void store_teardown(void)
+{
+	store_close(st);
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static as_verdict offender(const char *src, uint64_t t, unsigned kind)
+{
+	as_verdict v = { .offender = true, .kind = (uint8_t)kind, .score = 80,
+	                 .features = EVID_F_CHAIN | EVID_F_PAIR, .rejects = 2 };
+	v.a = mk_att(src, 40000, t, EVID_OS_LINUX);
+	v.v4[0] = 198; v.v4[1] = 51; v.v4[2] = 100; v.v4[3] = 7;
+	return v;
+}
+
+static ag_ctx ag;
+
+static int write_fn(store_txn *t, void *arg)
+{
+	return ag_write(arg, t);
+}
+
+static void ag_commit(uint64_t now)
+{
+	ag.now = now;
+	ck_assert_int_eq(store_write(st, write_fn, &ag), 0);
+	ag_committed(&ag);
+}
+
+static int lookup(const char *addr, store_entry *e)
+{
+	store_reader *r;
+	addr_pfx p;
+	bool found;
+	ck_assert_int_eq(store_reader_new(st, &r), 0);
+	ck_assert_int_eq(addr_parse(addr, strlen(addr), ADDR_NO_LEN, &p), 0);
+	ck_assert_int_eq(store_reader_begin(r), 0);
+	int rc = store_lpm(r, p.a, 0, 128, (uint64_t)time(NULL), e);
+	found = rc == 0;
+	store_reader_end(r);
+	store_reader_free(r);
+	return found && e->kind == STORE_LISTING ? e->pfx.len : -1;
+}
+
+static void ag_start(void)
+{
+	ag_cfg c;
+	ag_cfg_defaults(&c);
+	ck_assert_int_eq(ag_init(&ag, &c, st, true), 0);
+}
+
+START_TEST(aggr_prefixes)
+{
+	uint64_t now = (uint64_t)time(NULL), t = (now - 3600) * SEC;
+	store_entry e;
+	ag_start();
+	as_verdict v1 = offender("2001:db8:1:2::abcd", t, AT_NATIVE);
+	as_verdict v2 = offender("2002:c000:20b::1", t, AT_6TO4);
+	as_verdict v3 = offender("2001:0:4136:e378:8000:63bf:3fff:fdd2", t, AT_TEREDO);
+	ag_verdict(&ag, &v1);
+	ag_verdict(&ag, &v2);
+	ag_verdict(&ag, &v3);
+	ag_commit(now);
+	ck_assert_uint_eq(ag.listed, 3);
+	ck_assert_int_eq(lookup("2001:db8:1:2::1", &e), 64);
+	ck_assert_uint_eq(e.origin, STORE_ORIGIN_SENSOR);
+	ck_assert_uint_eq(e.expires, t / SEC + 30 * 86400);
+	ck_assert_msg(strstr(e.reason, "198.51.100.7") != NULL, "%.*s", (int)e.reason_len, e.reason);
+	ck_assert_int_eq(lookup("2002:c000:20b:ffff::1", &e), 48);
+	ck_assert_int_eq(lookup("2001:0:4136:e378:8000:63bf:3fff:fdd2", &e), 128);
+	ck_assert_int_eq(lookup("2001:0:4136:e378:8000:63bf:3fff:fdd3", &e), -1);
+	/* The evidence is kept with the listing. */
+	addr_pfx p;
+	uint8_t buf[STORE_EVIDENCE_MAX];
+	size_t len;
+	evid ev;
+	ck_assert_int_eq(addr_parse("2001:db8:1:2::/64", 17, 0, &p), 0);
+	ck_assert_int_eq(store_evidence_read(st, &p, buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(evid_decode(buf, len, &ev), 0);
+	ck_assert_uint_eq(ev.attempts, 1);
+	ck_assert_uint_eq(ev.n_v4, 1);
+	ck_assert(ev.features & EVID_F_CHAIN);
+	/* The same attempt again (replayed input) counts nothing. */
+	ag_verdict(&ag, &v1);
+	ck_assert_uint_eq(ag_pending(&ag), 0);
+	/* A later attempt renews and counts. */
+	as_verdict v4 = offender("2001:db8:1:2::abce", t + 60 * SEC, AT_NATIVE);
+	ag_verdict(&ag, &v4);
+	ag_commit(now);
+	ck_assert_uint_eq(ag.renewed, 1);
+	ck_assert_int_eq(store_evidence_read(st, &p, buf, sizeof(buf), &len), 0);
+	ck_assert_int_eq(evid_decode(buf, len, &ev), 0);
+	ck_assert_uint_eq(ev.attempts, 2);
+	ck_assert_uint_eq(ev.hosts, 2);
+	ag_free(&ag);
+}
+END_TEST
+
+static int put_entry(store_txn *t, void *arg)
+{
+	return store_put(t, arg);
+}
+
+START_TEST(aggr_respects_operator)
+{
+	uint64_t now = (uint64_t)time(NULL), t = (now - 3600) * SEC;
+	store_entry e;
+	/* An operator exclusion over one, an operator listing at another, an allowlist prefix. */
+	store_entry x = { .kind = STORE_EXCLUSION, .origin = STORE_ORIGIN_OPERATOR };
+	ck_assert_int_eq(addr_parse("2001:db8:e::/48", 15, 0, &x.pfx), 0);
+	ck_assert_int_eq(store_write(st, put_entry, &x), 0);
+	store_entry l = { .kind = STORE_LISTING, .origin = STORE_ORIGIN_OPERATOR,
+	                  .code = { 127, 0, 0, 9 }, .reason = "by hand", .reason_len = 7 };
+	ck_assert_int_eq(addr_parse("2001:db8:f:1::/64", 17, 0, &l.pfx), 0);
+	ck_assert_int_eq(store_write(st, put_entry, &l), 0);
+	ag_start();
+	addr_pfx allow;
+	ck_assert_int_eq(addr_parse("2a01:111:f400::/48", 18, 0, &allow), 0);
+	ck_assert_int_eq(ag_allow(&ag, &allow, 1), 0);
+	as_verdict v1 = offender("2001:db8:e:1::5", t, AT_NATIVE);
+	as_verdict v2 = offender("2001:db8:f:1::5", t, AT_NATIVE);
+	as_verdict v3 = offender("2a01:111:f400:fe00::5", t, AT_NATIVE);
+	as_verdict v4 = offender("2001:db8:5:1::5", (now - 40 * 86400) * SEC, AT_NATIVE);  /* stale */
+	ag_verdict(&ag, &v1);
+	ag_verdict(&ag, &v2);
+	ag_verdict(&ag, &v3);
+	ag_verdict(&ag, &v4);
+	ag_commit(now);
+	ck_assert_uint_eq(ag.listed, 0);
+	ck_assert_uint_eq(ag.skipped_excluded, 2);
+	ck_assert_uint_eq(ag.skipped_operator, 1);
+	ck_assert_uint_eq(ag.skipped_stale, 1);
+	ck_assert_int_eq(lookup("2001:db8:e:1::5", &e), -1);
+	ck_assert_int_eq(lookup("2001:db8:f:1::5", &e), 64);
+	ck_assert_uint_eq(e.code[3], 9);   /* untouched */
+	ag_free(&ag);
+}
+END_TEST
+
+START_TEST(aggr_48)
+{
+	uint64_t now = (uint64_t)time(NULL), t = (now - 3600) * SEC;
+	store_entry e;
+	char src[64];
+	ag_start();
+	/* Four offender /64s in 2001:db8:a::/48 make the /48; three in :b: do not; :c: has four but
+	 * also a legitimate sender. */
+	for (int i = 0; i < 4; i++) {
+		snprintf(src, sizeof(src), "2001:db8:a:%x::5", i + 1);
+		as_verdict v = offender(src, t + (uint64_t)i * SEC, AT_NATIVE);
+		ag_verdict(&ag, &v);
+		snprintf(src, sizeof(src), "2001:db8:c:%x::5", i + 1);
+		v = offender(src, t + (uint64_t)i * SEC, AT_NATIVE);
+		ag_verdict(&ag, &v);
+		if (i < 3) {
+			snprintf(src, sizeof(src), "2001:db8:b:%x::5", i + 1);
+			v = offender(src, t + (uint64_t)i * SEC, AT_NATIVE);
+			ag_verdict(&ag, &v);
+		}
+	}
+	as_verdict legit = { .legit = true, .kind = AT_NATIVE };
+	legit.a = mk_att("2001:db8:c:99::1", 40000, t, EVID_OS_LINUX);
+	ag_verdict(&ag, &legit);
+	ag_commit(now);
+	ck_assert_uint_eq(ag.aggregates, 1);
+	ck_assert_int_eq(lookup("2001:db8:a:ffff::1", &e), 48);
+	ck_assert_uint_eq(e.origin, STORE_ORIGIN_AGGREGATE);
+	ck_assert_uint_eq(e.code[3], 3);
+	ck_assert_int_eq(lookup("2001:db8:b:ffff::1", &e), -1);
+	ck_assert_int_eq(lookup("2001:db8:c:ffff::1", &e), -1);
+	ck_assert_int_eq(lookup("2001:db8:c:1::1", &e), 64);
+	ag_free(&ag);
+}
+END_TEST
+
+START_TEST(aggr_misbehaving)
+{
+	uint64_t now = (uint64_t)time(NULL), t = (now - 86400) * SEC;
+	store_entry e;
+	ag_start();
+	/* A sender reusing one source port for 25 attempts, one of which looked associated. */
+	for (int i = 0; i < 25; i++) {
+		as_verdict v = offender("2001:db8:d:1::25", t + (uint64_t)i * 600 * SEC, AT_NATIVE);
+		v.offender = i == 0;
+		ag_verdict(&ag, &v);
+	}
+	ag_commit(now);
+	ck_assert_uint_eq(ag.skipped_misbehaving, 1);
+	ck_assert_int_eq(lookup("2001:db8:d:1::25", &e), -1);
+	ag_free(&ag);
+}
+END_TEST
+
+START_TEST(evid_codec)
+{
+	evid e = { .first_us = T0, .last_us = T0 + 5, .attempts = 3, .syns = 9, .hosts = 2,
+	           .rejects = 4, .score = 130, .features = EVID_F_6TO4 | EVID_F_CHAIN,
+	           .os = EVID_OS_WINDOWS };
+	uint8_t v4a[4] = { 192, 0, 2, 1 }, v4b[4] = { 192, 0, 2, 2 }, buf[256];
+	evid_add_v4(&e, v4a);
+	evid_add_v4(&e, v4b);
+	evid_add_v4(&e, v4a);
+	ck_assert_uint_eq(e.n_v4, 2);
+	int n = evid_encode(&e, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	evid d;
+	ck_assert_int_eq(evid_decode(buf, (size_t)n, &d), 0);
+	ck_assert_int_eq(memcmp(&d, &e, sizeof(e)), 0);
+	ck_assert_int_eq(evid_decode(buf, (size_t)n - 1, &d), V6R_ECORRUPT);
+	char text[512];
+	ck_assert_int_gt(evid_format(&e, text, sizeof(text)), 0);
+	ck_assert_msg(strstr(text, "ipv4=192.0.2.1,192.0.2.2") && strstr(text, "features=6to4,chain") &&
+	              strstr(text, "os=windows") && strstr(text, "first=2023-11-14T22:13:20Z"), "%s", text);
+	evid m = { .first_us = T0 - 10, .last_us = T0 + 1, .attempts = 1, .features = EVID_F_PAIR };
+	evid_merge(&e, &m);
+	ck_assert_uint_eq(e.first_us, T0 - 10);
+	ck_assert_uint_eq(e.last_us, T0 + 5);
+	ck_assert_uint_eq(e.attempts, 4);
+	ck_assert(e.features & EVID_F_PAIR);
+}
+END_TEST
+
+Suite *ingest_suite(void)
+{
+	Suite *s = suite_create("ingest");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, htab_random);
+	tcase_add_loop_test(tc, addr_types, 0, sizeof(at_cases) / sizeof(at_cases[0]));
+	tcase_add_test(tc, attempts_window);
+	tcase_add_test(tc, assoc_6to4);
+	tcase_add_test(tc, assoc_6to4_not_rejected);
+	tcase_add_test(tc, assoc_chain_and_pair);
+	tcase_add_test(tc, assoc_windows_ports);
+	tcase_add_test(tc, assoc_postscreen_dups);
+	tcase_add_test(tc, assoc_pair_only);
+	tcase_add_test(tc, assoc_os_conflict);
+	tcase_add_test(tc, assoc_legit_pair);
+	tcase_add_test(tc, assoc_nat);
+	tcase_add_test(tc, evid_codec);
+	suite_add_tcase(s, tc);
+	TCase *ts = tcase_create("aggregate");
+	tcase_add_checked_fixture(ts, store_setup, store_teardown);
+	tcase_add_test(ts, aggr_prefixes);
+	tcase_add_test(ts, aggr_respects_operator);
+	tcase_add_test(ts, aggr_48);
+	tcase_add_test(ts, aggr_misbehaving);
+	suite_add_tcase(s, ts);
+	return s;
+}
