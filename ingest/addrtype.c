@@ -88,3 +88,9 @@ const char *at_kind_name(unsigned kind)
 	                                     "eui64", "low32" };
 	return kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "native";
 }
+
+bool at_stable_iid(const uint8_t a[16])
+{
+	static const uint8_t zero[6];
+	return is_eui64(a) || memcmp(a + 8, zero, 6) == 0;
+}

@@ -25,6 +25,13 @@ typedef struct at_info {
 /* Classifies a 16-byte IPv6 address. */
 void at_classify(const uint8_t a[16], at_info *out);
 
+/*
+ * Whether the interface identifier is a stable one (EUI-64 from a MAC, or a manual low value like
+ * ::25): a host rotating privacy addresses (RFC 8981) draws random ones, so two different
+ * addresses of one /64 of which one is stable belong to two hosts.
+ */
+bool at_stable_iid(const uint8_t a[16]);
+
 /* "native", "6to4", "teredo", ... */
 const char *at_kind_name(unsigned kind);
 

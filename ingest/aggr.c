@@ -12,13 +12,24 @@
 #define KEYLEN 17
 #define SEC 1000000ull
 
+#define HOST_SLOTS 4
+
 typedef struct src_stat {
 	uint32_t attempts, assoc;
 	uint32_t same_port;       /* consecutive attempts from one /128 with one source port */
 	uint16_t last_sport;
 	uint8_t last_src[16];
 	uint8_t misbehaving;
+	uint8_t multi;            /* distinct addresses active at the same time: several hosts */
+	uint8_t n_hosts;
+	struct { uint8_t iid[8]; uint64_t first_us, last_us; } host[HOST_SLOTS];
 } src_stat;
+
+/* A pending offender: per /128 for native addresses (the listed prefix is chosen when writing). */
+typedef struct pend {
+	evid e;
+	uint8_t kind;             /* enum at_kind */
+} pend;
 
 typedef struct legit_rec {
 	uint64_t last_us;
@@ -44,10 +55,10 @@ int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report)
 	a->cfg = *cfg;
 	a->st = st;
 	a->report = report;
-	if (ht_init(&a->pending, KEYLEN, sizeof(evid), 256) || ht_init(&a->committed, KEYLEN, 8, 256) ||
+	if (ht_init(&a->pending, KEYLEN, sizeof(pend), 256) || ht_init(&a->committed, KEYLEN, 8, 256) ||
 	    ht_init(&a->src64, 8, sizeof(src_stat), 1024) || ht_init(&a->legit48, 6, sizeof(legit_rec), 64) ||
 	    ht_init(&a->seen, 16, 1, report ? 4096 : 16) || ht_init(&a->rej4, 4, sizeof(evid), 16) ||
-	    ht_init(&a->hosts128, 16, 1, 256) || ht_init(&a->phosts, KEYLEN, 4, 256)) {
+	    ht_init(&a->off128, 16, 1, 256) || ht_init(&a->off64n, 8, 4, 256)) {
 		ag_free(a);
 		return V6R_ENOMEM;
 	}
@@ -62,8 +73,8 @@ void ag_free(ag_ctx *a)
 	ht_free(&a->legit48);
 	ht_free(&a->seen);
 	ht_free(&a->rej4);
-	ht_free(&a->hosts128);
-	ht_free(&a->phosts);
+	ht_free(&a->off128);
+	ht_free(&a->off64n);
 	free(a->allow);
 	a->allow = NULL;
 }
@@ -84,12 +95,18 @@ size_t ag_pending(const ag_ctx *a)
 	return a->pending.n + a->rej4.n;
 }
 
-/* The prefix an offender's address lists (see aggr.h). */
-static void listing_pfx(const as_verdict *v, addr_pfx *p)
+/* The pending key of an offender: its 6to4 /48, else its address (native ones are grouped into
+ * their /64 when written, unless the /64 holds several hosts). */
+static void offender_pfx(const as_verdict *v, addr_pfx *p)
 {
 	memcpy(p->a, v->a.src, 16);
-	p->len = v->kind == AT_TEREDO ? 128 : v->kind == AT_6TO4 ? 48 : 64;
+	p->len = v->kind == AT_6TO4 ? 48 : 128;
 	addr_mask(p->a, p->len);
+}
+
+static bool groups_to_64(unsigned kind)
+{
+	return kind != AT_6TO4 && kind != AT_TEREDO;
 }
 
 static void key_of(const addr_pfx *p, uint8_t key[KEYLEN])
@@ -136,6 +153,40 @@ static void count_report(ag_ctx *a, const as_verdict *v)
 	}
 }
 
+/*
+ * Addresses of one /64 whose activity overlaps in time, or of which one has a stable interface
+ * identifier, are different hosts (a NAT, a shared LAN); a host rotating privacy addresses
+ * (RFC 8981) uses random ones, one after another.
+ */
+static void track_hosts(src_stat *s, const uint8_t src[16], uint64_t first, uint64_t last)
+{
+	const uint8_t *iid = src + 8;
+	unsigned i;
+	for (i = 0; i < s->n_hosts; i++)
+		if (memcmp(s->host[i].iid, iid, 8) == 0)
+			break;
+	if (i == s->n_hosts) {
+		i = s->n_hosts < HOST_SLOTS ? s->n_hosts++ : (unsigned)(first % HOST_SLOTS);
+		memcpy(s->host[i].iid, iid, 8);
+		s->host[i].first_us = first;
+		s->host[i].last_us = last;
+	}
+	if (first < s->host[i].first_us)
+		s->host[i].first_us = first;
+	if (last > s->host[i].last_us)
+		s->host[i].last_us = last;
+	for (unsigned j = 0; j < s->n_hosts; j++) {
+		if (j == i)
+			continue;
+		uint8_t other[16];
+		memcpy(other, src, 8);
+		memcpy(other + 8, s->host[j].iid, 8);
+		if ((s->host[j].first_us <= s->host[i].last_us && s->host[i].first_us <= s->host[j].last_us) ||
+		    at_stable_iid(src) || at_stable_iid(other))
+			s->multi = 1;
+	}
+}
+
 static void track_source(ag_ctx *a, const as_verdict *v)
 {
 	bool created;
@@ -148,6 +199,7 @@ static void track_source(ag_ctx *a, const as_verdict *v)
 	s->same_port = same ? s->same_port + 1 : 1;
 	memcpy(s->last_src, v->a.src, 16);
 	s->last_sport = v->a.sport;
+	track_hosts(s, v->a.src, v->a.first_us, v->a.last_us);
 	if (s->same_port >= a->cfg.portreuse_min ||
 	    (s->attempts >= a->cfg.flood_min && s->assoc * 5 < s->attempts))
 		s->misbehaving = 1;
@@ -173,38 +225,76 @@ static uint64_t committed_until(ag_ctx *a, const addr_pfx *p, const uint8_t key[
 
 static void add_offender(ag_ctx *a, const as_verdict *v)
 {
-	addr_pfx p;
-	uint8_t key[KEYLEN];
+	addr_pfx p, p64;
+	uint8_t key[KEYLEN], key64[KEYLEN];
 	bool created;
-	listing_pfx(v, &p);
+	offender_pfx(v, &p);
 	key_of(&p, key);
 	/* Replayed input (after a restart, or the same files again) is not counted twice. */
-	if (v->a.first_us <= committed_until(a, &p, key))
+	uint64_t done = committed_until(a, &p, key);
+	if (groups_to_64(v->kind)) {
+		p64 = p;
+		p64.len = 64;
+		addr_mask(p64.a, 64);
+		key_of(&p64, key64);
+		uint64_t d64 = committed_until(a, &p64, key64);
+		if (d64 > done)
+			done = d64;
+	}
+	if (v->a.first_us <= done)
 		return;
-	evid *e = ht_put(&a->pending, key, &created);
+	pend *e = ht_put(&a->pending, key, &created);
 	if (!e)
 		return;
 	evid one = { .first_us = v->a.first_us, .last_us = v->a.last_us, .attempts = 1,
 	             .syns = v->a.syns, .rejects = v->rejects, .score = v->score,
 	             .features = v->features, .os = v->a.os, .hosts = 1 };
 	evid_add_v4(&one, v->v4);
-	uint32_t hosts = e->hosts;
-	evid_merge(e, &one);
-	if (e->rejects < v->rejects)
-		e->rejects = v->rejects;
-	/* hosts: the distinct offender addresses this process saw in the prefix (merged with the
-	 * stored count by maximum, so a restart undercounts rather than double counts). */
-	(void)hosts;
-	uint8_t *seen = ht_put(&a->hosts128, v->a.src, &created);
-	bool fresh = seen && created;
-	uint32_t *n = ht_put(&a->phosts, key, &created);
-	if (n && fresh)
-		(*n)++;
-	e->hosts = n && *n ? *n : 1;
+	evid_merge(&e->e, &one);
+	e->kind = v->kind;
+	if (e->e.rejects < v->rejects)
+		e->e.rejects = v->rejects;
+	e->e.hosts = 1;
+	/* Distinct offender addresses per /64 over the whole run (a group's evidence.hosts). */
+	uint8_t *seen = ht_put(&a->off128, v->a.src, &created);
+	if (seen && created) {
+		uint32_t *n = ht_put(&a->off64n, v->a.src, &created);
+		if (n)
+			(*n)++;
+	}
+}
+
+/* Timing-only ties to a shared IPv4 convict nobody but its dominant sender: drop the others. */
+static void revoke_v4(ag_ctx *a, const uint8_t v4[4], const uint8_t *spare)
+{
+	/* A port sequence does not help: every host behind the NAT does use X. */
+	const unsigned strong = EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP | EVID_F_NAT64 |
+	                        EVID_F_LOW32;
+	uint8_t keys[64][KEYLEN];
+	for (;;) {
+		size_t it = 0, n = 0;
+		const void *k;
+		void *v;
+		while (n < 64 && ht_next(&a->pending, &it, &k, &v)) {
+			const pend *e = v;
+			if (e->e.n_v4 == 1 && memcmp(e->e.v4[0], v4, 4) == 0 && !(e->e.features & strong) &&
+			    !(spare && memcmp(k, spare, 16) == 0))
+				memcpy(keys[n++], k, KEYLEN);
+		}
+		for (size_t i = 0; i < n; i++)
+			ht_del(&a->pending, keys[i]);
+		a->revoked += n;
+		if (n < 64)
+			return;
+	}
 }
 
 void ag_verdict(ag_ctx *a, const as_verdict *v)
 {
+	if (v->revoke) {
+		revoke_v4(a, v->v4, v->a.syns ? v->a.src : NULL);
+		return;
+	}
 	if (a->report)
 		count_report(a, v);
 	track_source(a, v);
@@ -375,37 +465,92 @@ static int aggregate_48(ag_ctx *a, store_txn *t, const addr_pfx *p64)
 	return rc;
 }
 
+/* Lists (or renews) one offender prefix with the evidence gathered for it. */
+static int write_one(ag_ctx *a, store_txn *t, const addr_pfx *p, const evid *e)
+{
+	store_entry old;
+	bool exists;
+	const src_stat *s = ht_get(&a->src64, p->a);
+	if (p->len >= 64 && s && s->misbehaving) {
+		a->skipped_misbehaving++;
+		return 0;
+	}
+	int rc = blocked(a, t, p, &old, &exists);
+	if (rc < 0)
+		return rc;
+	if (rc) {
+		*(rc == 1 ? &a->skipped_excluded : &a->skipped_operator) += 1;
+		return 0;
+	}
+	rc = put_listing(a, t, p, e, STORE_ORIGIN_SENSOR, a->cfg.code, &old, exists, "IPv6 sender");
+	if (rc == 0 && p->len == 64)
+		rc = aggregate_48(a, t, p);
+	return rc;
+}
+
+/* A /64 that turned out to hold several hosts loses its earlier sensor listing. */
+static int unlist_shared_64(ag_ctx *a, store_txn *t, const addr_pfx *p64)
+{
+	store_entry old;
+	int rc = store_get(t, p64, &old);
+	if (rc == V6R_ENOTFOUND || (rc == 0 && (old.kind != STORE_LISTING ||
+	                                        old.origin != STORE_ORIGIN_SENSOR)))
+		return 0;
+	if (rc == 0)
+		rc = store_del(t, p64);
+	if (rc == 0)
+		rc = store_evidence_put(t, p64, NULL, 0);
+	a->narrowed += rc == 0;
+	return rc;
+}
+
 static int write_offenders(ag_ctx *a, store_txn *t)
 {
+	htab groups;
 	size_t it = 0;
 	const void *k;
 	void *v;
-	while (ht_next(&a->pending, &it, &k, &v)) {
+	int rc = ht_init(&groups, KEYLEN, sizeof(evid), a->pending.n);
+	while (rc == 0 && ht_next(&a->pending, &it, &k, &v)) {
+		const pend *e = v;
 		addr_pfx p;
-		store_entry old;
-		bool exists;
 		memcpy(p.a, k, 16);
 		p.len = ((const uint8_t *)k)[16];
 		const src_stat *s = ht_get(&a->src64, p.a);
-		if (p.len >= 64 && s && s->misbehaving) {
-			a->skipped_misbehaving++;
+		if (!groups_to_64(e->kind) || (s && s->multi)) {
+			if (groups_to_64(e->kind)) {
+				addr_pfx p64 = p;
+				p64.len = 64;
+				addr_mask(p64.a, 64);
+				rc = unlist_shared_64(a, t, &p64);
+			}
+			if (rc == 0)
+				rc = write_one(a, t, &p, &e->e);
 			continue;
 		}
-		int rc = blocked(a, t, &p, &old, &exists);
-		if (rc < 0)
-			return rc;
-		if (rc) {
-			*(rc == 1 ? &a->skipped_excluded : &a->skipped_operator) += 1;
-			continue;
+		uint8_t key[KEYLEN];
+		bool created;
+		p.len = 64;
+		addr_mask(p.a, 64);
+		key_of(&p, key);
+		evid *g = ht_put(&groups, key, &created);
+		if (!g) {
+			rc = V6R_ENOMEM;
+			break;
 		}
-		rc = put_listing(a, t, &p, v, STORE_ORIGIN_SENSOR, a->cfg.code, &old, exists,
-		                 "IPv6 sender");
-		if (rc == 0 && p.len == 64 && !(p.a[0] == 0x20 && p.a[1] == 0x02))
-			rc = aggregate_48(a, t, &p);
-		if (rc)
-			return rc;
+		evid_merge(g, &e->e);
+		const uint32_t *n = ht_get(&a->off64n, p.a);
+		g->hosts = n ? *n : 1;
 	}
-	return 0;
+	it = 0;
+	while (rc == 0 && ht_next(&groups, &it, &k, &v)) {
+		addr_pfx p;
+		memcpy(p.a, k, 16);
+		p.len = 64;
+		rc = write_one(a, t, &p, v);
+	}
+	ht_free(&groups);
+	return rc;
 }
 
 static int write_v4(ag_ctx *a, store_txn *t)
@@ -455,6 +600,7 @@ int ag_write(ag_ctx *a, store_txn *t)
 {
 	a->listed = a->renewed = a->skipped_excluded = a->skipped_operator = 0;
 	a->skipped_misbehaving = a->skipped_stale = a->aggregates = a->v4_listed = 0;
+	a->narrowed = 0;
 	int rc = write_legit(a, t);
 	if (rc == 0)
 		rc = write_offenders(a, t);
@@ -471,15 +617,15 @@ void ag_committed(ag_ctx *a)
 	while (ht_next(&a->pending, &it, &k, &v)) {
 		bool created;
 		uint64_t *t = ht_put(&a->committed, k, &created);
-		const evid *e = v;
-		if (t && e->last_us > *t)
-			*t = e->last_us;
+		const pend *e = v;
+		if (t && e->e.last_us > *t)
+			*t = e->e.last_us;
 	}
 	it = 0;
 	while (ht_next(&a->legit48, &it, &k, &v))
 		((legit_rec *)v)->dirty = 0;
 	ht_free(&a->pending);
 	ht_free(&a->rej4);
-	if (ht_init(&a->pending, KEYLEN, sizeof(evid), 256) == 0)
+	if (ht_init(&a->pending, KEYLEN, sizeof(pend), 256) == 0)
 		(void)ht_init(&a->rej4, 4, sizeof(evid), 16);
 }

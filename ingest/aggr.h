@@ -14,8 +14,11 @@
 /*
  * Aggregation policy (defaults, justified in the README):
  *  - an offender lists its /64 (the usual end-site subnet; hosts rotate privacy addresses in
- *    it, RFC 8981), a 6to4 offender its 2002:V4::/48 (one IPv4 host), a Teredo offender only its
- *    /128 (the /32 is shared by every Teredo user);
+ *    it, RFC 8981), unless that /64 shows several hosts (addresses active over overlapping
+ *    spans, or one with a stable EUI-64/manual identifier beside another address: a NAT'd
+ *    LAN): then only the offending /128s, and an earlier sensor
+ *    listing of the /64 is withdrawn; a 6to4 offender lists its 2002:V4::/48 (one IPv4 host), a
+ *    Teredo offender only its /128 (the /32 is shared by every Teredo user);
  *  - a /48 is listed (origin aggregate) when at least agg48_min distinct /64s in it are listed by
  *    the sensor and no sender in it behaved legitimately (paired with a non-rejected IPv4);
  *  - never inside an operator exclusion, an allowlist prefix, or over an operator entry;
@@ -48,14 +51,14 @@ typedef struct ag_report {
 typedef struct ag_ctx {
 	ag_cfg cfg;
 	store *st;
-	htab pending;            /* listing key (17) -> evid of this batch */
+	htab pending;            /* offender key (17: /128, or 6to4 /48) -> evidence of this batch */
 	htab committed;          /* listing key (17) -> uint64 last_us already in the store */
 	htab src64;              /* /64 (8) -> source behaviour */
 	htab legit48;            /* /48 (6) -> uint64 last legit time, to persist */
 	htab seen;               /* /128 (16) -> uint8 flags: counted host, associated (report) */
 	htab rej4;               /* publish_v4: IPv4 (4) -> evid */
-	htab hosts128;           /* offender /128s seen (for evid.hosts) */
-	htab phosts;             /* listing key (17) -> distinct offender /128s seen in it */
+	htab off128;             /* offender addresses seen (16) */
+	htab off64n;             /* /64 (8) -> distinct offender addresses in it */
 	addr_pfx *allow;         /* allowlist prefixes */
 	size_t n_allow;
 	bool report;
@@ -63,7 +66,8 @@ typedef struct ag_ctx {
 	uint64_t now;            /* wall clock for expiry decisions */
 	/* results of the last commit */
 	uint64_t listed, renewed, skipped_excluded, skipped_operator, skipped_misbehaving,
-	         skipped_stale, aggregates, v4_listed;
+	         skipped_stale, aggregates, v4_listed, narrowed;
+	uint64_t revoked;        /* pending ties dropped because their IPv4 turned out shared */
 } ag_ctx;
 
 int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report);

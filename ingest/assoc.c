@@ -12,16 +12,24 @@
 #define REJ_RING AS_REJ_RING
 #define NAT_SLOTS 8
 #define REJ_SAME_US (2 * SEC)   /* log lines of one rejection */
+#define NAT_DOMINANT_MIN 3      /* ties a host behind a shared IPv4 needs to be its sender */
 
 typedef struct rej_hist {
 	as_rej_rec r;            /* the last REJ_RING rejections are in r.t/r.port[(count-1) % REJ_RING] */
 	uint8_t dirty;           /* changed since the last as_rej_clean */
 } rej_hist;
 
+typedef struct nat_host {
+	uint8_t src[16];
+	uint64_t first_us, last_us;
+	uint32_t ties;               /* convicting-strength ties of this host to X */
+} nat_host;
+
 typedef struct nat_hist {
 	uint64_t last_us;
 	uint8_t n;
-	uint8_t p64[NAT_SLOTS][8];
+	uint8_t shared;              /* revoked once: later ties need host-specific evidence */
+	nat_host host[NAT_SLOTS];    /* IPv6 sources tied to this IPv4 by timing */
 } nat_hist;
 
 void as_cfg_defaults(as_cfg *c)
@@ -56,8 +64,10 @@ void as_free(as_ctx *c)
 	free(c->v4q);
 	free(c->v6q);
 	free(c->rq);
+	free(c->dq);
 	c->v4q = c->v6q = NULL;
 	c->rq = NULL;
+	c->dq = NULL;
 }
 
 /* ---- Growable FIFOs ---- */
@@ -262,13 +272,40 @@ static void cands_embedded(const as_ctx *c, const att *a6, const at_info *ai, ca
 		consider(&k, best, legit);
 }
 
+static uint64_t gap_us(uint64_t x, uint64_t y)
+{
+	return x > y ? x - y : y - x;
+}
+
+/*
+ * Whether some other IPv6 attempt (pending, or decided recently) lies closer in time to the
+ * IPv4 attempt b than a6: one IPv4 attempt is the fallback of one connect() chain, so it pairs
+ * with the closest IPv6 attempt only, and a scanner's SYN that happens to fall near another
+ * host's fallback does not borrow it.
+ */
+static bool closer_v6(const as_ctx *c, const att *a6, const att *b, uint64_t gap)
+{
+	for (size_t i = 0; i < c->v6_len; i++) {
+		const att *o = FIFO_AT(c->v6q, c->v6_head, c->v6_cap, i);
+		if (o->first_us != a6->first_us && gap_us(o->first_us, b->first_us) < gap &&
+		    memcmp(o->src, a6->src, 16) != 0)
+			return true;
+	}
+	for (size_t i = 0; i < c->d_len; i++) {
+		const as_seen *o = FIFO_AT(c->dq, c->d_head, c->d_cap, i);
+		if (gap_us(o->t, b->first_us) < gap && memcmp(o->src, a6->src, 16) != 0)
+			return true;
+	}
+	return false;
+}
+
 /* Candidates from IPv4 attempts at the sensor around the IPv6 attempt. */
 static void cands_paired(const as_ctx *c, const att *a6, uint8_t kind, cand *best, cand *legit)
 {
 	for (size_t i = 0; i < c->v4_len; i++) {
 		const att *b = FIFO_AT(c->v4q, c->v4_head, c->v4_cap, i);
-		uint64_t gap = a6->first_us > b->first_us ? a6->first_us - b->first_us : b->first_us - a6->first_us;
-		if (gap > c->cfg.pair_us)
+		uint64_t gap = gap_us(a6->first_us, b->first_us);
+		if (gap > c->cfg.pair_us || closer_v6(c, a6, b, gap))
 			continue;
 		cand k = { 0 };
 		memcpy(k.v4, b->src + 12, 4);
@@ -292,27 +329,102 @@ static void cands_chained(const as_ctx *c, const att *a6, cand *best, cand *legi
 	}
 }
 
-/* Whether X already has other /64s tied by timing (a NAT or shared gateway); records this one. */
-static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], uint64_t t)
+/*
+ * The dominant sender behind a shared X: the host with at least NAT_DOMINANT_MIN ties and at
+ * least twice as many as any other (the one the DNSBL listed X for). -1 when there is none.
+ */
+static int nat_dominant(const nat_hist *h)
+{
+	int best = -1;
+	uint32_t top = 0, second = 0;
+	for (unsigned i = 0; i < h->n; i++) {
+		uint32_t t = h->host[i].ties;
+		if (t > top) {
+			second = top;
+			top = t;
+			best = (int)i;
+		} else if (t > second) {
+			second = t;
+		}
+	}
+	return top >= NAT_DOMINANT_MIN && top >= 2 * second ? best : -1;
+}
+
+/*
+ * Records that IPv6 source `src` (attempt at t) was tied to X by timing, and says whether X is
+ * shared: tied to at least nat_max other /64s (a carrier NAT), or to another address of the same
+ * /64 active over an overlapping span (hosts behind one home NAT). A host rotating privacy
+ * addresses (RFC 8981) uses them one after another, so its addresses do not overlap.
+ */
+static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], uint64_t t,
+                       bool *dominant)
 {
 	bool created;
 	nat_hist *h = ht_put(&c->nat, v4, &created);
 	if (!h)
 		return false;
 	if (!created && h->last_us + c->cfg.reject_us < t)
-		h->n = 0;
+		h->n = h->shared = 0;
 	h->last_us = t;
-	unsigned others = 0;
-	bool seen = false;
-	for (unsigned i = 0; i < h->n; i++) {
-		if (memcmp(h->p64[i], src, 8) == 0)
-			seen = true;
-		else
-			others++;
+	nat_host *me = NULL;
+	for (unsigned i = 0; i < h->n; i++)
+		if (memcmp(h->host[i].src, src, 16) == 0)
+			me = &h->host[i];
+	if (!me) {
+		me = &h->host[h->n < NAT_SLOTS ? h->n++ : (unsigned)(t % NAT_SLOTS)];
+		memcpy(me->src, src, 16);
+		me->first_us = t;
 	}
-	if (!seen && h->n < NAT_SLOTS)
-		memcpy(h->p64[h->n++], src, 8);
-	return others >= c->cfg.nat_max;
+	if (t < me->first_us)
+		me->first_us = t;
+	if (t > me->last_us)
+		me->last_us = t;
+	me->ties++;
+	int dom = nat_dominant(h);
+	*dominant = dom >= 0 && &h->host[dom] == me;
+	unsigned other64 = 0;
+	bool neighbour = false;
+	for (unsigned i = 0; i < h->n; i++) {
+		const nat_host *o = &h->host[i];
+		if (o == me)
+			continue;
+		if (memcmp(o->src, src, 8) != 0) {
+			bool seen = false;
+			for (unsigned j = 0; j < i; j++)
+				seen |= &h->host[j] != me && memcmp(h->host[j].src, o->src, 8) == 0;
+			other64 += !seen;
+		} else if ((o->first_us <= me->last_us && me->first_us <= o->last_us) ||
+		           at_stable_iid(o->src) || at_stable_iid(src)) {
+			neighbour = true;   /* active together, or not a privacy rotation */
+		}
+	}
+	return neighbour || other64 >= c->cfg.nat_max;
+}
+
+static bool nat_is_shared(const as_ctx *c, const uint8_t v4[4])
+{
+	const nat_hist *h = ht_get(&c->nat, v4);
+	return h && h->shared;
+}
+
+/*
+ * X just turned out shared: ties to it made by timing alone no longer convict anyone but its
+ * dominant sender (passed in v.a.src, with v.a.syns = 1, when there is one).
+ */
+static void revoke(as_ctx *c, const uint8_t v4[4])
+{
+	nat_hist *h = ht_get(&c->nat, v4);
+	as_verdict v = { .revoke = true };
+	memcpy(v.v4, v4, 4);
+	if (h) {
+		h->shared = 1;
+		int dom = nat_dominant(h);
+		if (dom >= 0) {
+			memcpy(v.a.src, h->host[dom].src, 16);
+			v.a.syns = 1;
+		}
+	}
+	c->on_verdict(&v, c->arg);
 }
 
 static void decide(as_ctx *c, const att *a6)
@@ -334,8 +446,15 @@ static void decide(as_ctx *c, const att *a6)
 		v.offender = best.score >= (int)c->cfg.min_score;
 		bool timing_only = !(best.features & (EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP |
 		                                      EVID_F_NAT64 | EVID_F_LOW32));
-		if (v.offender && timing_only && nat_shared(c, best.v4, a6->src, a6->first_us) &&
-		    !(best.features & EVID_F_PORTSEQ)) {
+		bool was_shared = nat_is_shared(c, best.v4);
+		/* Only ties strong enough to convict count as another host behind X: a weak one (a
+		 * rejection of some X shortly before) happens by chance when many senders are busy. */
+		bool dominant = false;
+		bool shared = v.offender && timing_only &&
+		              nat_shared(c, best.v4, a6->src, a6->first_us, &dominant);
+		if (shared && !was_shared)
+			revoke(c, best.v4);
+		if (v.offender && shared && !dominant) {
 			v.offender = false;
 			v.shared = true;
 			c->shared++;
@@ -373,6 +492,11 @@ static void drop_old(as_ctx *c)
 		c->v4_head = (c->v4_head + 1) % c->v4_cap;
 		c->v4_len--;
 	}
+	keep = c->delay_us + 2 * c->cfg.pair_us;
+	while (c->d_len && FIFO_AT(c->dq, c->d_head, c->d_cap, 0)->t + keep < c->watermark) {
+		c->d_head = (c->d_head + 1) % c->d_cap;
+		c->d_len--;
+	}
 	keep = c->delay_us + c->cfg.chain_us;
 	while (c->r_len && FIFO_AT(c->rq, c->r_head, c->r_cap, 0)->t + keep < c->watermark) {
 		c->r_head = (c->r_head + 1) % c->r_cap;
@@ -392,6 +516,9 @@ void as_advance(as_ctx *c, uint64_t now_us)
 		c->v6_head = (c->v6_head + 1) % c->v6_cap;
 		c->v6_len--;
 		decide(c, &copy);
+		as_seen seen = { .t = copy.first_us };
+		memcpy(seen.src, copy.src, 16);
+		(void)fifo_push((void **)&c->dq, &c->d_head, &c->d_len, &c->d_cap, sizeof(seen), &seen);
 	}
 	if (c->watermark != UINT64_MAX)
 		drop_old(c);

@@ -18,7 +18,8 @@
  *    40  chain: a production MTA rejected X at tr with 0 <= t6 - tr <= chain window: the
  *        sender moved on to the lower-priority sensor MX after the rejection
  *    30  pair: an IPv4 attempt from X at the sensor within the pair window of t6 (the same
- *        host falling back between the sensor's AAAA and A), +10 when within 5 s
+ *        host falling back between the sensor's AAAA and A), +10 when within 5 s; an IPv4
+ *        attempt pairs only with the IPv6 attempt closest to it in time
  *    10  order: native IPv6 tried before IPv4, or IPv4 before a 6to4 address (RFC 6724)
  *    30  port sequence: X's source port (at the sensor, or logged at production) within
  *        `port_gap` after or before p6 (Windows shares one ephemeral pool across families)
@@ -26,10 +27,12 @@
  *
  * A6 is tied to the X with the best score; it is an offender when X has a DNSBL rejection
  * within the reject window of t6 and the score reaches min_score (default 60: two independent
- * timing features, or any embedding). An IPv4 that many IPv6 /64s are tied to is a NAT or
- * shared gateway: every host behind it shows the same timing, so beyond nat_max distinct /64s a
- * tie to it needs host-specific evidence (a port sequence or an embedding), and its other users
- * are not convicted for one spammer.
+ * timing features, or any embedding). An IPv4 shared by several IPv6 hosts (a NAT: tied by
+ * timing to nat_max other /64s, or to another address of the same /64 active at the same time,
+ * unlike a host rotating privacy addresses) was listed by the DNSBL for one of them, and every
+ * one of them shows the same evidence, port sequences included (they do use X). So once X is
+ * seen shared, the timing ties to it are revoked and only its dominant sender is convicted: a
+ * host with at least 3 convicting ties to X and twice as many as any other host behind it.
  * An attempt paired confidently (score >= 40 without the chain) with an IPv4 that was NOT
  * rejected is legitimate sender behaviour, which keeps its /48 from being aggregated.
  */
@@ -50,6 +53,8 @@ typedef struct as_verdict {
 	bool offender;
 	bool legit;             /* confidently paired with a non-rejected IPv4 */
 	bool shared;            /* the tie was to a NAT-like IPv4 and too weak */
+	bool revoke;            /* not an attempt: v4 turned out shared; drop timing-only ties to it,
+	                           except those of a.src when a.syns is 1 (its dominant sender) */
 	uint8_t v4[4];          /* the IPv4 tied (valid when score > 0) */
 	unsigned score;
 	uint16_t features;      /* EVID_F_* */
@@ -69,6 +74,8 @@ typedef struct as_rej_rec {
 
 typedef struct as_reject_ev { uint8_t v4[4]; uint16_t port; uint64_t t; } as_reject_ev;
 
+typedef struct as_seen { uint8_t src[16]; uint64_t t; } as_seen;
+
 typedef struct as_ctx {
 	as_cfg cfg;
 	as_verdict_fn on_verdict;
@@ -81,6 +88,8 @@ typedef struct as_ctx {
 	size_t v6_head, v6_len, v6_cap;
 	as_reject_ev *rq;       /* recent rejections, in time order (chain candidates) */
 	size_t r_head, r_len, r_cap;
+	as_seen *dq;            /* IPv6 attempts decided recently (competitors for a pair) */
+	size_t d_head, d_len, d_cap;
 	uint64_t watermark;     /* input time reached */
 	uint64_t delay_us;      /* how long a v6 attempt waits for its IPv4 partners */
 	size_t rej_sweep_at;

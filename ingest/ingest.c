@@ -462,9 +462,26 @@ static void on_close(const att *a, void *arg)
 		p->log(LOG_ERR, "failed to keep attempt (out of memory)");
 }
 
+static void log_verdict(ingpipe *p, const as_verdict *v)
+{
+	char addr[ADDR_PFX_STRLEN], feats[160];
+	if (v->revoke) {
+		p->log(LOG_DEBUG, "%u.%u.%u.%u is shared by several IPv6 hosts: timing ties revoked",
+		       v->v4[0], v->v4[1], v->v4[2], v->v4[3]);
+		return;
+	}
+	addr_format_addr(v->a.src, false, addr, sizeof(addr));
+	evid_features(v->features, feats, sizeof(feats));
+	p->log(LOG_DEBUG, "attempt %s port %u: %s, score %u (%s) to %u.%u.%u.%u", addr, v->a.sport,
+	       v->offender ? "offender" : v->shared ? "shared IPv4" : v->legit ? "legitimate" : "not tied",
+	       v->score, feats[0] ? feats : "-", v->v4[0], v->v4[1], v->v4[2], v->v4[3]);
+}
+
 static void on_verdict(const as_verdict *v, void *arg)
 {
 	ingpipe *p = arg;
+	if (p->c->log_level >= LOG_DEBUG)
+		log_verdict(p, v);
 	ag_verdict(&p->ag, v);
 }
 

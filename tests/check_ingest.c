@@ -348,11 +348,15 @@ START_TEST(assoc_nat)
 		feed_att("198.51.100.12", 30000 + i * 1000, t + 2 * SEC, 0);
 	}
 	as_flush(&as);
-	ck_assert_uint_eq(n_verdicts, 3);
+	/* The third tie shows X is shared: the earlier timing-only ties are revoked, then the third
+	 * attempt is refused. */
+	ck_assert_uint_eq(n_verdicts, 4);
 	ck_assert(verdicts[0].offender);
 	ck_assert(verdicts[1].offender);
-	ck_assert(!verdicts[2].offender);
-	ck_assert(verdicts[2].shared);
+	ck_assert(verdicts[2].revoke);
+	ck_assert_uint_eq(verdicts[2].v4[3], 12);
+	ck_assert(!verdicts[3].offender);
+	ck_assert(verdicts[3].shared);
 	as_free(&as);
 }
 END_TEST
@@ -430,7 +434,7 @@ START_TEST(aggr_prefixes)
 	uint64_t now = (uint64_t)time(NULL), t = (now - 3600) * SEC;
 	store_entry e;
 	ag_start();
-	as_verdict v1 = offender("2001:db8:1:2::abcd", t, AT_NATIVE);
+	as_verdict v1 = offender("2001:db8:1:2:a1b2:c3d4:e5f6:1", t, AT_NATIVE);
 	as_verdict v2 = offender("2002:c000:20b::1", t, AT_6TO4);
 	as_verdict v3 = offender("2001:0:4136:e378:8000:63bf:3fff:fdd2", t, AT_TEREDO);
 	ag_verdict(&ag, &v1);
@@ -460,7 +464,7 @@ START_TEST(aggr_prefixes)
 	ag_verdict(&ag, &v1);
 	ck_assert_uint_eq(ag_pending(&ag), 0);
 	/* A later attempt renews and counts. */
-	as_verdict v4 = offender("2001:db8:1:2::abce", t + 60 * SEC, AT_NATIVE);
+	as_verdict v4 = offender("2001:db8:1:2:9f8e:7d6c:5b4a:2", t + 60 * SEC, AT_NATIVE);  /* rotated */
 	ag_verdict(&ag, &v4);
 	ag_commit(now);
 	ck_assert_uint_eq(ag.renewed, 1);
@@ -549,6 +553,24 @@ START_TEST(aggr_48)
 }
 END_TEST
 
+START_TEST(aggr_shared_64)
+{
+	/* Two machines (EUI-64 identifiers) in one /64, one offending: only its /128 is listed. */
+	uint64_t now = (uint64_t)time(NULL), t = (now - 3600) * SEC;
+	store_entry e;
+	ag_start();
+	as_verdict bad = offender("2001:db8:9:1:211:22ff:fe33:4455", t, AT_EUI64);
+	as_verdict good = { .kind = AT_EUI64 };
+	good.a = mk_att("2001:db8:9:1:211:22ff:fe33:9999", 40001, t + 7200 * SEC, EVID_OS_LINUX);
+	ag_verdict(&ag, &bad);
+	ag_verdict(&ag, &good);
+	ag_commit(now);
+	ck_assert_int_eq(lookup("2001:db8:9:1:211:22ff:fe33:4455", &e), 128);
+	ck_assert_int_eq(lookup("2001:db8:9:1:211:22ff:fe33:9999", &e), -1);
+	ag_free(&ag);
+}
+END_TEST
+
 START_TEST(aggr_misbehaving)
 {
 	uint64_t now = (uint64_t)time(NULL), t = (now - 86400) * SEC;
@@ -620,6 +642,7 @@ Suite *ingest_suite(void)
 	tcase_add_test(ts, aggr_respects_operator);
 	tcase_add_test(ts, aggr_48);
 	tcase_add_test(ts, aggr_misbehaving);
+	tcase_add_test(ts, aggr_shared_64);
 	suite_add_tcase(s, ts);
 	return s;
 }
