@@ -4,7 +4,7 @@
 # own instances on high ports with their own configs.
 set -euo pipefail
 
-PKGS=(build-essential pkg-config libldns-dev libuv1-dev liblmdb-dev check libpcap-dev zlib1g-dev
+PKGS=(build-essential pkg-config libldns-dev libuv1-dev liblmdb-dev check libpcap-dev zlib1g-dev lmdb-utils p0f
       bind9-dnsutils knot-dnsutils ldnsutils unbound nsd knot python3 iproute2 procps clang)
 
 SUDO=

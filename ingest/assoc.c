@@ -530,6 +530,8 @@ void as_flush(as_ctx *c)
 	c->watermark = UINT64_MAX;
 	as_advance(c, UINT64_MAX);
 	c->watermark = w;
+	/* Nothing is left to decide: what was held for pairing is no longer needed. */
+	c->v4_len = c->r_len = c->d_len = 0;
 }
 
 uint64_t as_min_offset(const as_ctx *c)

@@ -30,7 +30,10 @@ enum { SRC_CAP = 1, SRC_LOG = 2, SRC_LIVE = 3 };
 /* A cursor as stored (aux "cursor", key = path): where to continue reading a file. */
 typedef struct cursor_rec {
 	uint64_t dev, ino, size, off, lineno, done;
+	uint64_t head;    /* hash of the file's first HEAD_BYTES bytes: a truncated, rewritten file differs */
 } cursor_rec;
+
+#define HEAD_BYTES 256
 
 typedef struct ckpt { uint64_t t, off; } ckpt;
 
@@ -56,6 +59,9 @@ typedef struct src {
 	bool open;                   /* files[cur] is open */
 	bool has;                    /* an event is buffered */
 	uint64_t t;
+	uint64_t seen_t, seen_wall;  /* input and wall time of the last event taken (--follow) */
+	uint64_t open_lineno;        /* number of the first line of the open log file */
+	char open_path[PATH_MAX];    /* the path it was opened by (/proc/self/fd/N in --follow) */
 	ev_syn syn;
 	ev_reject rej;
 } src;
@@ -327,12 +333,70 @@ static int next_syn(ingpipe *p, src *s)
 	}
 }
 
+/*
+ * After a restart: when the log was rotated (renamed) while we were down, the cursor's file is
+ * now FILE.1 (or FILE.0, FILE-old): finish it before the new FILE. Returns its descriptor or -1.
+ */
+static int open_rotated(const src_file *f)
+{
+	static const char *const suffix[] = { ".1", ".0", "-old" };
+	struct stat sb;
+	char path[PATH_MAX + 8];
+	if (!f->cur.ino || (stat(f->path, &sb) == 0 && same_file(&sb, &f->cur)))
+		return -1;
+	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", f->path, suffix[i]);
+		if (stat(path, &sb) == 0 && same_file(&sb, &f->cur) && (uint64_t)sb.st_size > f->cur.off)
+			return open(path, O_RDONLY | O_CLOEXEC);
+	}
+	return -1;
+}
+
+/*
+ * The largest offset <= off that ends a whole line of f (just after a newline), looking back at
+ * most 64 KiB; f->cur.off when none is found.
+ */
+static uint64_t whole_lines_end(const src_file *f, uint64_t off)
+{
+	char buf[65536];
+	int fd = f->held_fd >= 0 ? dup(f->held_fd) : open(f->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || off == 0) {
+		if (fd >= 0)
+			close(fd);
+		return f->cur.off;
+	}
+	uint64_t from = off > sizeof(buf) ? off - sizeof(buf) : 0;
+	ssize_t n = pread(fd, buf, (size_t)(off - from), (off_t)from);
+	close(fd);
+	for (ssize_t i = n - 1; i >= 0; i--)
+		if (buf[i] == '\n')
+			return from + (uint64_t)i + 1;
+	return f->cur.off;
+}
+
+/* FNV-1a of the first min(HEAD_BYTES, n) bytes of the file at path (0 when unreadable). */
+static uint64_t head_hash(const char *path, uint64_t n)
+{
+	unsigned char buf[HEAD_BYTES];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t got = pread(fd, buf, n < HEAD_BYTES ? (size_t)n : HEAD_BYTES, 0);
+	close(fd);
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (ssize_t i = 0; i < got; i++)
+		h = (h ^ buf[i]) * 0x100000001b3ull;
+	return h;
+}
+
 /* Opens the current log file at its cursor; in --follow through a held descriptor. */
 static int open_log_file(ingpipe *p, src *s, src_file *f)
 {
 	struct stat sb;
 	char path[64];
 	const char *open_path = f->path;
+	if (f->held_fd < 0 && p->o->follow)
+		f->held_fd = open_rotated(f);
 	if (f->held_fd < 0 && p->o->follow) {
 		f->held_fd = open(f->path, O_RDONLY | O_CLOEXEC);
 		if (f->held_fd < 0) {
@@ -351,8 +415,11 @@ static int open_log_file(ingpipe *p, src *s, src_file *f)
 	}
 	if (same_file(&sb, &f->cur) && (uint64_t)sb.st_size == f->cur.off && f->cur.done)
 		return 0;
-	if (!same_file(&sb, &f->cur) || (uint64_t)sb.st_size < f->cur.off)
-		memset(&f->cur, 0, sizeof(f->cur));   /* a new file, or truncated (copytruncate) */
+	/* A new file, or truncated and rewritten (copytruncate): its first bytes changed, or it is
+	 * shorter than what was read. */
+	if (!same_file(&sb, &f->cur) || (uint64_t)sb.st_size < f->cur.off ||
+	    (f->cur.off && f->cur.head != head_hash(open_path, f->cur.off)))
+		memset(&f->cur, 0, sizeof(f->cur));
 	f->cur.dev = (uint64_t)sb.st_dev;
 	f->cur.ino = (uint64_t)sb.st_ino;
 	f->cur.size = (uint64_t)sb.st_size;
@@ -367,6 +434,8 @@ static int open_log_file(ingpipe *p, src *s, src_file *f)
 		return 0;
 	}
 	mlog_parser_set_ref(&s->mp, (int64_t)sb.st_mtime);
+	snprintf(s->open_path, sizeof(s->open_path), "%s", open_path);
+	s->open_lineno = f->cur.lineno + 1;
 	s->open = true;
 	return 0;
 }
@@ -393,8 +462,12 @@ static int next_reject(ingpipe *p, src *s)
 		if (rc == 1 && line.no_newline && p->o->follow)
 			rc = 0;  /* a line still being written: read it whole next time */
 		if (rc == 1) {
+			if (f->cur.off < HEAD_BYTES && line.next_offset >= f->cur.off)
+				f->cur.head = 0;   /* recomputed below once the cursor moved */
 			f->cur.off = line.next_offset;
 			f->cur.lineno = line.lineno;
+			if (f->cur.off <= HEAD_BYTES || !f->cur.head)
+				f->cur.head = head_hash(s->open_path, f->cur.off);
 			if (!line.text) {
 				p->stats->bad_lines++;
 				p->log(LOG_WARNING, "%s:%llu: skipped over-long line", f->path,
@@ -418,6 +491,16 @@ static int next_reject(ingpipe *p, src *s)
 			p->log(LOG_ERR, "failed to read log %s after line %llu (%s)", f->path,
 			       (unsigned long long)f->cur.lineno, mlog_file_error(s->ml));
 			p->stats->file_errors++;
+		} else if (!mlog_file_compressed(s->ml)) {
+			/* The end: the cursor moves past the trailing lines passed over too, but never
+			 * past a last line still being written (no newline yet). */
+			uint64_t consumed = mlog_file_offset(s->ml);
+			uint64_t end = whole_lines_end(f, consumed);
+			if (end > f->cur.off) {
+				f->cur.lineno = s->open_lineno - 1 + mlog_file_lines(s->ml) - (end < consumed);
+				f->cur.off = end;
+				f->cur.head = head_hash(s->open_path, end);
+			}
 		}
 		mlog_file_close(s->ml);
 		s->ml = NULL;
@@ -493,7 +576,13 @@ static void advance(ingpipe *p, uint64_t t)
 	as_advance(&p->as, p->watermark);
 }
 
-static int take_event(ingpipe *p, src *s)
+/*
+ * Takes the buffered event of s. One-shot inputs are merged in time order, so input time is the
+ * event's time. Live inputs lag each other (a log line is written after the SYNs it follows, a
+ * capture file appears when tcpdump rotates): there run_follow advances time itself, to the low
+ * watermark of the sources.
+ */
+static int take_event(ingpipe *p, src *s, uint64_t wall)
 {
 	int rc = 0;
 	if (s->type == SRC_LOG) {
@@ -503,9 +592,31 @@ static int take_event(ingpipe *p, src *s)
 		rc = att_add(&p->att, &s->syn);
 	}
 	s->has = false;
+	s->seen_t = s->t;
+	s->seen_wall = wall;
 	p->events_since_commit++;
-	advance(p, s->t);
+	if (!p->o->follow)
+		advance(p, s->t);
 	return rc;
+}
+
+/*
+ * The input time every live source has reached: the oldest last event among sources that gave
+ * one recently (a source quiet for follow-lag of wall time, e.g. a capture that tcpdump rotates
+ * every few minutes, is taken as caught up), else the newest event seen. Attempts and
+ * associations are decided only up to it.
+ */
+static uint64_t low_watermark(const ingpipe *p, uint64_t wall)
+{
+	uint64_t low = UINT64_MAX, high = 0;
+	for (size_t i = 0; i < p->n_srcs; i++) {
+		const src *s = &p->srcs[i];
+		if (s->seen_t > high)
+			high = s->seen_t;
+		if (wall - s->seen_wall < (uint64_t)p->c->follow_lag * SEC && s->seen_t < low)
+			low = s->seen_t;
+	}
+	return low != UINT64_MAX ? low : high;
 }
 
 /* The source holding the earliest buffered event, or NULL. */
@@ -819,18 +930,25 @@ static int run_follow(ingpipe *p)
 {
 	uint64_t start = wall_us(), last_commit = start, last_event = start;
 	int rc = 0;
+	/* A source that has given nothing yet holds time at its start until follow-lag passes:
+	 * otherwise a log read before the first capture file appears would decide everything. */
+	for (size_t i = 0; i < p->n_srcs; i++)
+		p->srcs[i].seen_wall = start;
 	while (rc == 0 && !(p->o->stop && *p->o->stop)) {
 		src *s;
 		unsigned n = 0;
+		uint64_t now = wall_us();
 		while (n < 100000 && (s = earliest(p)) != NULL && rc == 0) {
-			rc = take_event(p, s);
+			rc = take_event(p, s, now);
 			n++;
 		}
-		uint64_t now = wall_us();
-		if (n)
+		now = wall_us();
+		if (n) {
 			last_event = now;
-		else if (now - last_event > p->as.delay_us)
-			advance(p, p->watermark + (now - last_event));  /* quiet: time moves on */
+			advance(p, low_watermark(p, now));
+		} else if (now - last_event > p->as.delay_us) {
+			advance(p, low_watermark(p, now) + (now - last_event));  /* quiet: time moves on */
+		}
 		if (rc == 0 && now - last_commit >= p->c->batch_interval * SEC) {
 			rc = commit(p);
 			last_commit = now;
@@ -842,6 +960,9 @@ static int run_follow(ingpipe *p)
 			usleep(200000);
 		}
 	}
+	/* Attempts still pending are not decided on a stop: their partners may be in input that is
+	 * not there yet. The cursors stay at the safe point; a restart (or a one-shot run on the
+	 * same store) re-reads from there and decides them. */
 	return rc ? rc : commit(p);
 }
 
@@ -850,7 +971,7 @@ static int run_oneshot(ingpipe *p)
 	src *s;
 	int rc = 0;
 	while (rc == 0 && (s = earliest(p)) != NULL) {
-		rc = take_event(p, s);
+		rc = take_event(p, s, 0);
 		if (rc == 0 && p->events_since_commit >= ONESHOT_BATCH)
 			rc = commit(p);
 	}

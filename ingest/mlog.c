@@ -1532,6 +1532,11 @@ int mlog_file_set_limits(mlog_file *f, size_t max_line, size_t read_chunk)
 	return 0;
 }
 
+uint64_t mlog_file_offset(const mlog_file *f)
+{
+	return f->base + f->start;
+}
+
 uint64_t mlog_file_lines(const mlog_file *f)
 {
 	return f->lineno - f->first_lineno;

@@ -175,6 +175,13 @@ int mlog_file_fdopen(mlog_file **out, int fd);
  */
 int mlog_file_next(mlog_file *f, unsigned mode, mlog_line *out);
 
+/*
+ * Offset in the (uncompressed) stream of the first byte not consumed yet: after the last line
+ * yielded or passed over. At the end of a file in MLOG_CANDIDATES mode this is past the trailing
+ * lines that were passed over, which next_offset of the last yielded line is not.
+ */
+uint64_t mlog_file_offset(const mlog_file *f);
+
 /* Lines read so far (yielded or passed over, the current one included). */
 uint64_t mlog_file_lines(const mlog_file *f);
 

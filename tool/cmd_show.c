@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../zone/err.h"
+#include "../zone/evid.h"
 #include "../zone/lookup.h"
 #include "../zone/tmpl.h"
 
@@ -21,8 +22,25 @@ static size_t show_txt(const cmd_ctx *ctx, const store_entry *e, const uint8_t a
 	return tmpl_render(&t, &v, out, cap);
 }
 
+/* Prints the evidence kept with an automatic listing (by ingest), if any. */
+static void show_evidence(store *st, const store_entry *e)
+{
+	uint8_t buf[STORE_EVIDENCE_MAX];
+	size_t len;
+	evid ev;
+	char text[1024];
+	if (store_evidence_read(st, &e->pfx, buf, sizeof(buf), &len) != 0)
+		return;
+	if (evid_decode(buf, len, &ev) != 0 || evid_format(&ev, text, sizeof(text)) < 0) {
+		printf("  evidence (unreadable record)\n");
+		return;
+	}
+	printf("  evidence %s\n", text);
+}
+
 /* Prints the details of a deciding entry, one "  name value" line each. */
-static void show_entry(const cmd_ctx *ctx, const store_entry *e, const uint8_t a[16], bool v4)
+static void show_entry(const cmd_ctx *ctx, store *st, const store_entry *e, const uint8_t a[16],
+                       bool v4)
 {
 	char pfx[ADDR_PFX_STRLEN], code[16], t1[CMD_TIME_STRLEN], t2[CMD_TIME_STRLEN],
 	     t3[CMD_TIME_STRLEN];
@@ -51,6 +69,8 @@ static void show_entry(const cmd_ctx *ctx, const store_entry *e, const uint8_t a
 		cmd_put_text(stdout, txt, n);
 		putchar('\n');
 	}
+	if (!test)
+		show_evidence(st, e);
 }
 
 /* Decides addr in one read snapshot and prints the verdict; the reason is borrowed until end. */
@@ -67,12 +87,12 @@ static int lookup_print(const cmd_ctx *ctx, store *st, const char *text, const a
 	rc = lk_addr(r, p->a, v4, ctx->now, &e, &found);
 	if (rc == 1) {
 		printf("%s: listed\n", text);
-		show_entry(ctx, &e, p->a, v4);
+		show_entry(ctx, st, &e, p->a, v4);
 	} else if (rc == 0 && found) {
 		char pfx[ADDR_PFX_STRLEN];
 		addr_format(&e.pfx, pfx, sizeof(pfx));
 		printf("%s: not listed (excluded by %s)\n", text, pfx);
-		show_entry(ctx, &e, p->a, v4);
+		show_entry(ctx, st, &e, p->a, v4);
 	} else if (rc == 0) {
 		printf("%s: not listed\n", text);
 	}

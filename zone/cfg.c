@@ -112,6 +112,8 @@ static const opt opts[] = {
 	{ "log-timezone", T_USER, I, 0, 0, "", F(log_timezone),
 	  "time zone of zone-less log stamps: UTC or +hh:mm (default: local)" },
 	{ "batch-interval", T_DUR, I, 1, 3600, "5s", F(batch_interval), "--follow commits this often" },
+	{ "follow-lag", T_DUR, I, 1, 86400, "10m", F(follow_lag),
+	  "--follow waits this long for a quiet input (a rotated capture) before deciding past it" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

@@ -65,6 +65,7 @@ typedef struct cfg {
 	char p0f_fp[CFG_PATH_MAX];
 	char log_timezone[64];
 	uint32_t batch_interval;                 /* seconds */
+	uint32_t follow_lag;                     /* seconds */
 	/* bookkeeping: which options were set explicitly (index in the option table) */
 	uint64_t set_mask;
 } cfg;
