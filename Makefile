@@ -9,7 +9,7 @@
 #   make install    PREFIX=/usr/local
 
 CC      ?= cc
-PKGS    := ldns libuv lmdb libpcap zlib
+PKGS    := ldns libuv lmdb libpcap zlib libcrypto
 SAN     ?=
 PREFIX  ?= /usr/local
 

@@ -4,8 +4,9 @@
 # own instances on high ports with their own configs.
 set -euo pipefail
 
-PKGS=(build-essential pkg-config libldns-dev libuv1-dev liblmdb-dev check libpcap-dev zlib1g-dev lmdb-utils p0f
-      bind9-dnsutils knot-dnsutils ldnsutils unbound nsd knot python3 iproute2 procps clang)
+PKGS=(build-essential pkg-config libldns-dev libuv1-dev liblmdb-dev check libpcap-dev zlib1g-dev lmdb-utils
+      bind9-dnsutils knot-dnsutils ldnsutils unbound nsd knot python3 iproute2 procps clang
+      bind9utils knot-dnssecutils p0f bind9 tcpdump)
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then

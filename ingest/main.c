@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "v6rep-ingest: %s\n", store_open_error());
 		return 2;
 	}
+	store_set_journal_limit(st, c.journal_size);
 	ing_stats stats;
 	int rc = ing_run(&c, &a.o, st, say, &stats);
 	if (a.o.report)

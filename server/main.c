@@ -16,6 +16,8 @@
 #include "answer.h"
 #include "log.h"
 #include "net.h"
+#include "notify.h"
+#include "xfr.h"
 
 #ifndef V6R_VERSION
 #define V6R_VERSION "0.1.0"
@@ -25,7 +27,9 @@
 
 static const char usage_text[] =
 	"usage: v6repd --db DIR --zone ZONE --listen ADDR:PORT [--listen ...] [--ns NAME ...]\n"
-	"              [--threads N] [--config FILE] [--user USER] [--log-level L] [--syslog]\n"
+	"              [--allow-transfer ADDR[/LEN] ...] [--notify ADDR:PORT ...]\n"
+	"              [--tsig-key NAME:ALG:SECRET] [--threads N] [--config FILE] [--user USER]\n"
+	"              [--log-level L] [--syslog]\n"
 	"              [--check-config] [--help] [--version]\n";
 
 /* The command line as given: kept so that SIGHUP can apply it again over a reread file. */
@@ -46,6 +50,8 @@ typedef struct v6d {
 	int exit_rc;           /* 1 when stopping found a problem */
 	net_server *net;
 	store *st;
+	xfr_srv *xfr;          /* AXFR/IXFR and signed queries (server/xfr.h) */
+	notify *ntf;           /* NOTIFY to the secondaries (server/notify.h) */
 } v6d;
 
 static void usage(FILE *f)
@@ -332,6 +338,9 @@ static void reload(v6d *d)
 		goto fail;
 	if ((rc = ans_zone_init(z, nc, err, sizeof err)) < 0)
 		goto fail;
+	if ((rc = xfr_srv_reload(d->xfr, nc, err, sizeof err)) < 0 ||
+	    (rc = notify_reload(d->ntf, nc, err, sizeof err)) < 0)
+		goto fail;
 	if ((rc = net_reload(d->net, z, nc)) < 0) {
 		snprintf(err, sizeof err, "%s", v6r_strerror(rc));
 		goto fail;
@@ -364,6 +373,9 @@ static void on_signal(uv_signal_t *h, int signum)
 	log_msg(LOG_NOTICE, "%s: stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
 	if (net_stop(d->net, NULL) < 0)
 		d->exit_rc = 1;
+	xfr_srv_log_stats(d->xfr);
+	notify_stop(d->ntf);
+	d->ntf = NULL;
 	signals_close(d);
 }
 
@@ -428,6 +440,12 @@ static int startup(v6d *d, const cfg *c, const ans_zone *z, unsigned nthreads)
 	}
 	if (drop_privileges(c->user) < 0)
 		return 1;
+	if (xfr_srv_new(&d->xfr, d->st, c, err, sizeof err) < 0 ||
+	    notify_start(&d->ntf, &d->loop, d->st, c, err, sizeof err) < 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return 1;
+	}
+	net_set_xfr(d->net, d->xfr);
 	if (net_start(d->net, d->st, z, c, err, sizeof err) < 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return 1;
@@ -470,6 +488,8 @@ static int serve(const opts *o, const cfg *c)
 	rc = d.exit_rc;
 done:
 	signals_close(&d);
+	notify_stop(d.ntf);
+	d.ntf = NULL;
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 	int lrc = uv_loop_close(&d.loop);
 	if (lrc != 0) {
@@ -477,6 +497,7 @@ done:
 		rc = 1;
 	}
 	net_free(d.net);
+	xfr_srv_free(d.xfr);
 	store_close(d.st);
 	return rc;
 }

@@ -80,6 +80,7 @@ struct net_conn {
 	unsigned cur;
 	unsigned closes;           /* close callbacks still to come */
 	bool writing, reading, eof, closing;
+	xfr_job *xfr;              /* a zone transfer being sent; input waits until it ends */
 };
 
 typedef union net_cmsg {
@@ -127,6 +128,7 @@ struct net_server {
 	uv_cond_t cond;
 	unsigned n_reported;
 	net_zone *zone;                      /* the newest zone; the server holds one reference */
+	xfr_srv *xfr;                        /* transfers and signed queries, or NULL */
 	atomic_bool stop;
 	bool started;
 };
@@ -409,8 +411,13 @@ static bool udp_answer(net_udp *u, unsigned i, unsigned m)
 		return false;
 	}
 	uint8_t *out = b->tx_buf + (size_t)m * NET_UDP_TX_SLOT;
-	size_t n = ans_query(&w->ctx, b->rx_buf + (size_t)i * NET_UDP_RX_SLOT, b->rx[i].msg_len,
-	                     out, NET_UDP_TX_SLOT, false);
+	const uint8_t *q = b->rx_buf + (size_t)i * NET_UDP_RX_SLOT;
+	size_t n;
+	if (w->srv->xfr && xfr_wants(q, b->rx[i].msg_len))
+		n = xfr_udp(w->srv->xfr, &w->ctx, q, b->rx[i].msg_len,
+		            (const struct sockaddr *)&b->peer[i], out, NET_UDP_TX_SLOT);
+	else
+		n = ans_query(&w->ctx, q, b->rx[i].msg_len, out, NET_UDP_TX_SLOT, false);
 	if (n == 0) {
 		w->st.udp_unanswered++;
 		return false;
@@ -536,6 +543,10 @@ static void conn_close(net_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (c->xfr) {
+		xfr_job_release(c->xfr);   /* stops the rendering; freed on this loop later */
+		c->xfr = NULL;
+	}
 	c->closes = 2;
 	uv_close((uv_handle_t *)&c->tcp, conn_closed_cb);
 	uv_close((uv_handle_t *)&c->timer, conn_closed_cb);
@@ -625,6 +636,7 @@ static net_conn *conn_get(net_worker *w)
 	c->out_len[0] = c->out_len[1] = 0;
 	c->cur = 0;
 	c->writing = c->reading = c->eof = c->closing = false;
+	c->xfr = NULL;
 	c->prev = NULL;
 	c->next = w->active;
 	if (w->active)
@@ -654,6 +666,8 @@ static void conn_touch(net_conn *c)
 {
 	uint64_t ms = c->w->zone->tcp_idle_ms;
 
+	if (c->xfr && c->w->srv->xfr)
+		ms = xfr_timeout_ms(c->w->srv->xfr);   /* a transfer: the time without progress */
 	if (ms)
 		uv_timer_start(&c->timer, conn_idle_cb, ms, 0);
 }
@@ -692,14 +706,28 @@ static void conn_flush(net_conn *c)
 	c->cur ^= 1;
 }
 
-/* Answers one message and appends the length-prefixed response to the collecting buffer. */
+static void conn_xfr_wake(void *owner)
+{
+	conn_process(owner);
+}
+
+/* Answers one message and appends the length-prefixed response to the collecting buffer; a
+ * transfer request may instead start a job (c->xfr) that conn_xfr_pump streams. */
 static int conn_answer(net_conn *c, const uint8_t *q, size_t len)
 {
 	net_worker *w = c->w;
 	unsigned k = c->cur;
+	size_t n;
 
 	w->st.tcp_queries++;
-	size_t n = ans_query(&w->ctx, q, len, w->scratch, NET_TCP_MSG_MAX, true);
+	if (w->srv->xfr && xfr_wants(q, len)) {
+		if (xfr_tcp(w->srv->xfr, &w->ctx, &w->loop, q, len,
+		            (const struct sockaddr *)&c->peer, w->scratch, NET_TCP_MSG_MAX, &n, &c->xfr,
+		            conn_xfr_wake, c) == 1)
+			return 0;
+	} else {
+		n = ans_query(&w->ctx, q, len, w->scratch, NET_TCP_MSG_MAX, true);
+	}
 	if (n == 0)
 		return 0;
 	if (conn_grow(&c->out[k], &c->out_cap[k], c->out_len[k] + 2 + n) < 0)
@@ -755,7 +783,7 @@ static int conn_drain_input(net_conn *c)
 {
 	int taken = 0;
 
-	while (conn_pending(c) <= NET_TCP_OUT_HIGH) {
+	while (!c->xfr && conn_pending(c) <= NET_TCP_OUT_HIGH) {
 		size_t avail = c->in_len - c->in_off;
 		if (avail < 2)
 			break;
@@ -784,15 +812,51 @@ static bool conn_has_message(const net_conn *c)
 }
 
 /*
+ * Moves what the transfer job has rendered into the collecting buffer while the unsent output
+ * stays under the bound; ends the job once everything is out of it. Returns -1 when the
+ * connection was closed.
+ */
+static int conn_xfr_pump(net_conn *c)
+{
+	unsigned k = c->cur;
+	bool moved = false;
+
+	while (conn_pending(c) < NET_TCP_OUT_HIGH) {
+		size_t room = NET_TCP_OUT_HIGH - conn_pending(c);
+		if (conn_grow(&c->out[k], &c->out_cap[k], c->out_len[k] + room) < 0) {
+			log_msg(LOG_WARNING, "failed to buffer zone transfer (out of memory)");
+			conn_close(c);
+			return -1;
+		}
+		size_t n = xfr_job_read(c->xfr, c->out[k] + c->out_len[k], room);
+		if (n == 0)
+			break;
+		c->out_len[k] += n;
+		moved = true;
+	}
+	if (xfr_job_finished(c->xfr)) {
+		xfr_job_release(c->xfr);
+		c->xfr = NULL;
+		moved = true;
+	}
+	if (moved)
+		conn_touch(c);
+	return 0;
+}
+
+/*
  * The heart of a connection, run after every read and every finished write: answer what is
  * complete, start a write, and read on only while the unsent answers stay under the bound
- * (a client that does not read its answers is paused, never buffered without limit).
+ * (a client that does not read its answers is paused, never buffered without limit). While a
+ * zone transfer is being sent, its messages are the answers and input waits.
  */
 static void conn_process(net_conn *c)
 {
 	if (c->closing)
 		return;
 	c->w->ctx.now = (uint64_t)time(NULL);
+	if (c->xfr && conn_xfr_pump(c) < 0)
+		return;
 	int taken = conn_drain_input(c);
 	if (taken < 0) {
 		log_msg(LOG_WARNING, "failed to buffer TCP message (%s)", v6r_strerror(taken));
@@ -801,12 +865,14 @@ static void conn_process(net_conn *c)
 	}
 	if (taken > 0)
 		conn_touch(c);
+	if (c->xfr && conn_xfr_pump(c) < 0)
+		return;
 	conn_flush(c);
 	if (c->closing)
 		return;
-	bool full = conn_pending(c) > NET_TCP_OUT_HIGH;
+	bool full = conn_pending(c) > NET_TCP_OUT_HIGH || c->xfr != NULL;
 	if (c->eof) {
-		if (!c->writing && c->out_len[c->cur] == 0 && !conn_has_message(c))
+		if (!c->writing && c->out_len[c->cur] == 0 && !conn_has_message(c) && !c->xfr)
 			conn_close(c);
 	} else if (full && c->reading) {
 		c->w->st.tcp_paused++;
@@ -1159,6 +1225,11 @@ static unsigned net_spawn(net_server *s, char *err, size_t errlen)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return k;
+}
+
+void net_set_xfr(net_server *s, xfr_srv *x)
+{
+	s->xfr = x;
 }
 
 int net_start(net_server *s, store *st, const ans_zone *z, const cfg *c, char *err,

@@ -8,6 +8,7 @@
 #include "../zone/cfg.h"
 #include "../zone/store.h"
 #include "answer.h"
+#include "xfr.h"
 
 /*
  * The life of a server:
@@ -47,6 +48,12 @@ int net_bind(net_server **out, const cfg *c, unsigned nworkers, char *err, size_
 
 /* Writes the bound addresses ("127.0.0.1:5353, [::1]:5353") into buf (NUL-terminated). */
 void net_listen_text(const net_server *s, char *buf, size_t cap);
+
+/*
+ * Makes the workers hand transfer requests and signed queries (xfr_wants) to x (server/xfr.h)
+ * instead of answering them REFUSED. Call before net_start; x must outlive net_stop.
+ */
+void net_set_xfr(net_server *s, xfr_srv *x);
 
 /*
  * Starts the workers: each opens its own reader on st and serves zone z, which is copied once

@@ -14,6 +14,8 @@ int main(void)
 	srunner_add_suite(sr, lookup_suite());
 	srunner_add_suite(sr, listfile_suite());
 	srunner_add_suite(sr, answer_suite());
+	srunner_add_suite(sr, render_suite());
+	srunner_add_suite(sr, xfr_suite());
 	srunner_add_suite(sr, ingest_suite());
 	Suite *(*const optional[])(void) = { pcap_suite, mlog_suite, p0f_suite };
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)

@@ -11,6 +11,8 @@ Suite *tmpl_suite(void);
 Suite *lookup_suite(void);
 Suite *listfile_suite(void);
 Suite *answer_suite(void);
+Suite *render_suite(void);
+Suite *xfr_suite(void);
 Suite *ingest_suite(void);
 
 /* Ingest suites, weak while their modules are being written; check_main skips a missing one. */

@@ -32,7 +32,7 @@ const cmd_def cmd_table[] = {
 	  "exclude a prefix: never listed, punches a hole in covering listings",
 	  "  --reason TEXT       why (kept with the exclusion)\n"
 	  "An entry already stored for PREFIX is replaced whole, keeping its created time.\n" },
-	{ "list", cmd_list, 0, "[--format text|import|rbldnsd] [--kind listings|exclusions|all]",
+	{ "list", cmd_list, 0, "[--format text|import|rbldnsd|zone] [--kind listings|exclusions|all]",
 	  "print the stored entries",
 	  "  --format text      CIDR CODE ORIGIN EXPIRY REASON (exclusions: !CIDR - ORIGIN EXPIRY REASON;\n"
 	  "                     EXPIRY is - or RFC 3339 UTC); the default\n"
@@ -40,7 +40,15 @@ const cmd_def cmd_table[] = {
 	  "                     entries are left out; expiry and origin are not part of that format)\n"
 	  "  --format rbldnsd   a 'combined' rbldnsd dataset answering like v6repd; serve it with\n"
 	  "                     rbldnsd -b ADDR/PORT ZONE:combined:FILE\n"
-	  "  --kind KIND        listings, exclusions or all (default all; rbldnsd output is always all)\n" },
+	  "  --format zone      an RFC 1035 master file of the zone (needs a zone) for NSD, Knot or\n"
+	  "                     BIND secondaries, answering like v6repd (see zone/render.h)\n"
+	  "  --kind KIND        listings, exclusions or all (default all; rbldnsd and zone: all)\n" },
+	{ "export", cmd_export, 0, "[--format zone|rbldnsd]",
+	  "write the zone for another server (same as list --format zone|rbldnsd)",
+	  "  --format zone      an RFC 1035 master file (the default; needs a zone)\n"
+	  "  --format rbldnsd   a 'combined' rbldnsd dataset\n"
+	  "Expired entries are left out. Entries a standard server cannot answer exactly as v6repd\n"
+	  "are reported as warnings on standard error.\n" },
 	{ "lookup", cmd_lookup, 0, "ADDRESS",
 	  "show the entry that decides an address, as v6repd answers",
 	  "Prints the deciding entry (prefix, kind, code, origin, times, reason, rendered TXT) or\n"
@@ -138,8 +146,10 @@ bool cmd_operands(const char *cmd, int argc, char **argv, int want)
 int cmd_open_store(const cmd_ctx *ctx, const char *cmd, unsigned flags, store **st)
 {
 	int rc = store_open(st, ctx->c.db, flags, (size_t)ctx->c.map_size);
-	if (rc == 0)
+	if (rc == 0) {
+		store_set_journal_limit(*st, ctx->c.journal_size);
 		return 0;
+	}
 	const char *why = store_open_error();
 	if (strncmp(why, "failed to ", 10) == 0)
 		cmd_err(cmd, "%s", why);    /* already says which store and why */

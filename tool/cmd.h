@@ -65,6 +65,7 @@ int cmd_add(cmd_ctx *ctx, int argc, char **argv);
 int cmd_del(cmd_ctx *ctx, int argc, char **argv);
 int cmd_allow(cmd_ctx *ctx, int argc, char **argv);
 int cmd_list(cmd_ctx *ctx, int argc, char **argv);
+int cmd_export(cmd_ctx *ctx, int argc, char **argv);
 int cmd_lookup(cmd_ctx *ctx, int argc, char **argv);
 int cmd_stats(cmd_ctx *ctx, int argc, char **argv);
 int cmd_expire(cmd_ctx *ctx, int argc, char **argv);

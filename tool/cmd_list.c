@@ -1,19 +1,22 @@
-/* cmd_list.c: `v6rep list`: the stored entries as text, as a listings file or as an rbldnsd dataset. */
+/* cmd_list.c: `v6rep list` / `v6rep export`: the entries as text, a listings file, an rbldnsd dataset or a zone. */
 #include "cmd.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../zone/err.h"
 #include "../zone/listfile.h"
 #include "../zone/lookup.h"
+#include "../zone/render.h"
 #include "../zone/tmpl.h"
 
-typedef enum list_fmt { FMT_TEXT, FMT_IMPORT, FMT_RBLDNSD } list_fmt;
+typedef enum list_fmt { FMT_TEXT, FMT_IMPORT, FMT_RBLDNSD, FMT_ZONE } list_fmt;
 
 typedef struct list_ctx {
 	const cmd_ctx *ctx;
+	const char *cmd;              /* "list" or "export", for messages */
 	list_fmt fmt;
 	FILE *v4;                     /* rbldnsd: the IPv4 section, written after the walk */
 	size_t n_fixed, n_mapped, n_long;   /* for the warnings at the end */
@@ -175,7 +178,7 @@ static int rbl_prepare(list_ctx *l)
 	tmpl t;
 	char err[256];
 	if (tmpl_compile(&t, l->ctx->c.txt_template, err, sizeof(err)) < 0) {
-		cmd_err("list", "bad txt-template '%s' (%s)", l->ctx->c.txt_template, err);
+		cmd_err(l->cmd, "bad txt-template '%s' (%s)", l->ctx->c.txt_template, err);
 		return CMD_EXIT_INPUT;
 	}
 	l->n_seg = t.n_seg;
@@ -232,10 +235,10 @@ static int list_rbldnsd(list_ctx *l, store *st)
 	uint32_t serial = 0;
 	int rc = store_serial(st, &serial);
 	if (rc < 0)
-		return cmd_store_fail("list", st, "read the serial", rc);
+		return cmd_store_fail(l->cmd, st, "read the serial", rc);
 	l->v4 = tmpfile();
 	if (!l->v4) {
-		cmd_err("list", "failed to create a temporary file (%s)", strerror(errno));
+		cmd_err(l->cmd, "failed to create a temporary file (%s)", strerror(errno));
 		return CMD_EXIT_STORE;
 	}
 	rbl_header(l, serial);
@@ -247,24 +250,103 @@ static int list_rbldnsd(list_ctx *l, store *st)
 	if (rc == V6R_EIO) {
 		/* A stdout failure is reported by the final flush; this one is the temporary file's. */
 		if (!ferror(stdout))
-			cmd_err("list", "failed to use a temporary file (%s)", strerror(errno));
+			cmd_err(l->cmd, "failed to use a temporary file (%s)", strerror(errno));
 		return CMD_EXIT_STORE;
 	}
 	if (rc < 0)
-		return cmd_store_fail("list", st, "read the entries", rc);
+		return cmd_store_fail(l->cmd, st, "read the entries", rc);
 	if (l->n_mapped)
-		cmd_err("list", "warning: %zu IPv6 entr%s shorter than /96 cover ::ffff:0:0/96; rbldnsd "
+		cmd_err(l->cmd, "warning: %zu IPv6 entr%s shorter than /96 cover ::ffff:0:0/96; rbldnsd "
 		        "decides IPv4-mapped names from the IPv4 entries only", l->n_mapped,
 		        l->n_mapped == 1 ? "y" : "ies");
 	if (l->n_long)
-		cmd_err("list", "warning: %zu TXT value%s longer than 255 bytes; rbldnsd cuts them there",
+		cmd_err(l->cmd, "warning: %zu TXT value%s longer than 255 bytes; rbldnsd cuts them there",
 		        l->n_long, l->n_long == 1 ? "" : "s");
 	return 0;
 }
 
-/* ---- the command ---- */
+/* ---- zone (RFC 1035 master file, zone/render.h) ---- */
 
-static int list_parse(int argc, char **argv, list_fmt *fmt, unsigned *kind)
+static int zone_line(const rd_rr *rr, void *arg)
+{
+	(void)arg;
+	char line[RD_TEXT_MAX];
+	int n = rd_rr_text(rr, line, sizeof(line));
+	if (n < 0)
+		return n;
+	fwrite(line, 1, (size_t)n, stdout);
+	return ferror(stdout) ? V6R_EIO : 0;
+}
+
+static void zone_warn(const store_entry *e, const char *why, void *arg)
+{
+	const list_ctx *l = arg;
+	char pfx[ADDR_PFX_STRLEN];
+	addr_format(&e->pfx, pfx, sizeof(pfx));
+	cmd_err(l->cmd, "warning: %s: %s", pfx, why);
+}
+
+/* Renders the zone from one snapshot: a comment line, the SOA, then every record. */
+static int zone_render(list_ctx *l, store *st, rd_zone *z)
+{
+	store_reader *r = NULL;
+	char now[CMD_TIME_STRLEN];
+	int rc = store_reader_new(st, &r);
+	if (rc == 0)
+		rc = store_reader_begin(r);
+	if (rc < 0) {
+		store_reader_free(r);
+		return cmd_store_fail(l->cmd, st, "read the store", rc);
+	}
+	cmd_fmt_time(l->ctx->now, now, sizeof(now));
+	printf("; v6rep zone %s, store serial %u, written %s\n", l->ctx->c.zone,
+	       (unsigned)store_reader_serial(r), now);
+	rc = rd_render(z, r, l->ctx->now, zone_line, l);
+	store_reader_end(r);
+	store_reader_free(r);
+	if (rc == V6R_EIO)
+		return CMD_EXIT_STORE;     /* stdout failed: reported by the final flush */
+	if (rc < 0)
+		return cmd_store_fail(l->cmd, st, "render the zone", rc);
+	return 0;
+}
+
+/* An NS name inside the zone needs address records the store cannot give (no glue). */
+static void zone_check_ns(const list_ctx *l)
+{
+	const cfg *c = &l->ctx->c;
+	size_t zl = strlen(c->zone);
+	for (unsigned i = 0; i < c->n_ns; i++) {
+		size_t nl = strlen(c->ns[i]);
+		if (nl == zl ? strcasecmp(c->ns[i], c->zone) == 0 :
+		    nl > zl && c->ns[i][nl - zl - 1] == '.' && strcasecmp(c->ns[i] + nl - zl, c->zone) == 0)
+			cmd_err(l->cmd, "warning: NS %s is inside the zone, which has no address records for "
+			        "it (named-checkzone and kzonecheck reject such a zone)", c->ns[i]);
+	}
+}
+
+static int list_zone(list_ctx *l, store *st)
+{
+	char err[512];
+	rd_zone *z = NULL;
+	if (!l->ctx->c.zone[0]) {
+		cmd_err(l->cmd, "the zone format needs a zone (--zone ZONE or 'zone' in the config)");
+		return CMD_EXIT_INPUT;
+	}
+	if (rd_zone_new(&l->ctx->c, &z, err, sizeof(err)) < 0) {
+		cmd_err(l->cmd, "%s", err);
+		return CMD_EXIT_INPUT;
+	}
+	rd_zone_set_warn(z, zone_warn, l);
+	zone_check_ns(l);
+	int ex = zone_render(l, st, z);
+	rd_zone_free(z);
+	return ex;
+}
+
+/* ---- the commands ---- */
+
+static int list_parse(const char *cmd, int argc, char **argv, list_fmt *fmt, unsigned *kind)
 {
 	static const struct option lo[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -273,57 +355,78 @@ static int list_parse(int argc, char **argv, list_fmt *fmt, unsigned *kind)
 	};
 	bool kind_set = false;
 	int c;
-	while ((c = cmd_getopt("list", argc, argv, "f:k:", lo)) != -1) {
-		if (c == 'f' && strcmp(optarg, "text") == 0) {
+	bool export = strcmp(cmd, "export") == 0;
+	while ((c = cmd_getopt(cmd, argc, argv, export ? "f:" : "f:k:", lo)) != -1) {
+		if (c == 'f' && strcmp(optarg, "zone") == 0) {
+			*fmt = FMT_ZONE;
+		} else if (c == 'f' && strcmp(optarg, "rbldnsd") == 0) {
+			*fmt = FMT_RBLDNSD;
+		} else if (export && (c == 'f' || c == 'k')) {
+			cmd_err(cmd, "bad --%s '%s' (see v6rep export --help)", c == 'f' ? "format" : "kind",
+			        optarg);
+			return CMD_EXIT_INPUT;
+		} else if (c == 'f' && strcmp(optarg, "text") == 0) {
 			*fmt = FMT_TEXT;
 		} else if (c == 'f' && strcmp(optarg, "import") == 0) {
 			*fmt = FMT_IMPORT;
-		} else if (c == 'f' && strcmp(optarg, "rbldnsd") == 0) {
-			*fmt = FMT_RBLDNSD;
 		} else if (c == 'k' && (strcmp(optarg, "all") == 0 || strcmp(optarg, "listings") == 0 ||
 		                        strcmp(optarg, "exclusions") == 0)) {
 			*kind = optarg[0] == 'a' ? 0 : optarg[0] == 'l' ? STORE_LISTING : STORE_EXCLUSION;
 			kind_set = *kind != 0;
 		} else if (c == 'f' || c == 'k') {
-			cmd_err("list", "bad --%s '%s' (see v6rep list --help)", c == 'f' ? "format" : "kind",
+			cmd_err(cmd, "bad --%s '%s' (see v6rep list --help)", c == 'f' ? "format" : "kind",
 			        optarg);
 			return CMD_EXIT_INPUT;
 		} else {
-			return cmd_opt_end("list", c);
+			return cmd_opt_end(cmd, c);
 		}
 	}
-	if (!cmd_operands("list", argc, argv, 0))
+	if (!cmd_operands(cmd, argc, argv, 0))
 		return CMD_EXIT_INPUT;
-	if (*fmt == FMT_RBLDNSD && kind_set) {
-		cmd_err("list", "the rbldnsd format needs all entries (no --kind)");
+	if ((*fmt == FMT_RBLDNSD || *fmt == FMT_ZONE) && kind_set) {
+		cmd_err(cmd, "the %s format needs all entries (no --kind)",
+		        *fmt == FMT_ZONE ? "zone" : "rbldnsd");
 		return CMD_EXIT_INPUT;
 	}
 	return -1;
 }
 
-int cmd_list(cmd_ctx *ctx, int argc, char **argv)
+/* `list` and `export` share everything but their name and the formats they take. */
+static int list_run(cmd_ctx *ctx, const char *cmd, list_fmt fmt, int argc, char **argv)
 {
-	list_ctx l = { .ctx = ctx, .fmt = FMT_TEXT };
+	list_ctx l = { .ctx = ctx, .cmd = cmd, .fmt = fmt };
 	unsigned kind = 0;
-	int ex = list_parse(argc, argv, &l.fmt, &kind);
+	int ex = list_parse(cmd, argc, argv, &l.fmt, &kind);
 	if (ex >= 0)
 		return ex;
 	store *st = NULL;
-	if ((ex = cmd_open_store(ctx, "list", STORE_RDONLY, &st)) != 0)
+	if ((ex = cmd_open_store(ctx, cmd, STORE_RDONLY, &st)) != 0)
 		return ex;
-	if (l.fmt == FMT_RBLDNSD) {
+	if (l.fmt == FMT_ZONE) {
+		ex = list_zone(&l, st);
+	} else if (l.fmt == FMT_RBLDNSD) {
 		ex = list_rbldnsd(&l, st);
 	} else {
 		int rc = store_foreach(st, kind, l.fmt == FMT_TEXT ? put_text : put_import, &l);
 		if (rc == V6R_EIO)
 			ex = CMD_EXIT_STORE;
 		else if (rc < 0)
-			ex = cmd_store_fail("list", st, "read the entries", rc);
+			ex = cmd_store_fail(cmd, st, "read the entries", rc);
 	}
 	if (ex == 0 && l.n_fixed)
-		cmd_err("list", "warning: %zu reason%s had NUL, CR or LF bytes, written as blanks",
+		cmd_err(cmd, "warning: %zu reason%s had NUL, CR or LF bytes, written as blanks",
 		        l.n_fixed, l.n_fixed == 1 ? "" : "s");
 	store_close(st);
-	int fl = cmd_flush("list");
+	int fl = cmd_flush(cmd);
 	return ex ? ex : fl;
+}
+
+int cmd_list(cmd_ctx *ctx, int argc, char **argv)
+{
+	return list_run(ctx, "list", FMT_TEXT, argc, argv);
+}
+
+int cmd_export(cmd_ctx *ctx, int argc, char **argv)
+{
+	return list_run(ctx, "export", FMT_ZONE, argc, argv);
 }

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -29,6 +30,9 @@ typedef enum opt_type {
 	T_USER,      /* user name */
 	T_ADDRS,     /* IP addresses, repeatable */
 	T_U64DUR,    /* duration in seconds, 64-bit field */
+	T_ACL,       /* ADDR[/LEN], repeatable */
+	T_NOTIFY,    /* ADDR[:PORT] or [IPV6]:PORT, repeatable */
+	T_TSIG,      /* NAME:ALGORITHM:BASE64SECRET */
 } opt_type;
 
 typedef struct opt {
@@ -79,6 +83,24 @@ static const opt opts[] = {
 	{ "user", T_USER, S, 0, 0, "", F(user), "drop privileges to this user after binding" },
 	{ "log-level", T_LEVEL, S | I, 0, 0, "notice", F(log_level), "error, warning, notice, info or debug" },
 	{ "syslog", T_BOOL, S | I, 0, 0, "no", F(log_syslog), "log to syslog instead of stderr" },
+	{ "allow-transfer", T_ACL, S, 0, 0, "", F(allow_transfer),
+	  "address or prefix that may transfer the zone by AXFR/IXFR (repeatable; default: nobody)" },
+	{ "notify", T_NOTIFY, S, 0, 0, "", F(notify),
+	  "secondary sent a NOTIFY when the serial changes, ADDR[:PORT] or [IPV6]:PORT (repeatable)" },
+	{ "tsig-key", T_TSIG, S, 0, 0, "", F(tsig_name),
+	  "NAME:ALGORITHM:BASE64SECRET (hmac-sha256, -sha384, -sha512, -sha1, -md5): transfers then "
+	  "need a valid TSIG with this key and NOTIFY is signed; keep the config file private" },
+	{ "notify-interval", T_DUR, S, 1, 3600, "1s", F(notify_interval),
+	  "at most one round of NOTIFY per this time (the serial is checked 5 times a second)" },
+	{ "notify-retries", T_U32, S, 1, 20, "5", F(notify_retries),
+	  "NOTIFY sends per secondary and serial until one is answered (backoff 1 s, 2 s, 4 s...)" },
+	{ "xfr-max-transfers", T_U32, S, 1, 1000, "8", F(xfr_max_transfers),
+	  "concurrent outgoing zone transfers (more are answered SERVFAIL: retry later)" },
+	{ "xfr-timeout", T_DUR, S, 5, 3600, "60s", F(xfr_timeout),
+	  "abort a zone transfer whose client has read nothing for this long" },
+	{ "journal-size", T_U32, B, 0, 100000000, "100000", F(journal_size),
+	  "journal entries the store keeps for IXFR: changes plus one per commit (writers drop the "
+	  "oldest commits; 0 = IXFR is always answered with the whole zone)" },
 	{ "sensor-port", T_U32, I, 1, 65535, "25", F(sensor_port), "TCP port the sensor MX listens on" },
 	{ "sensor-address", T_ADDRS, I, 0, 0, "", F(sensor_addr),
 	  "sensor MX address; only SYNs to these count (repeatable; default: any)" },
@@ -286,6 +308,103 @@ static int parse_listen(const char *s, cfg_listen *l)
 	return 0;
 }
 
+/* "ADDR[/LEN]": an IPv4 prefix is kept v4-mapped so that one match covers both families. */
+static int parse_acl(const char *s, cfg_acl *acl)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t hlen = slash ? (size_t)(slash - s) : strlen(s);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return V6R_ESYNTAX;
+	memcpy(host, s, hlen);
+	host[hlen] = '\0';
+	unsigned max;
+	memset(acl->a, 0, sizeof(acl->a));
+	if (inet_pton(AF_INET, host, acl->a + 12) == 1) {
+		acl->a[10] = acl->a[11] = 0xff;
+		acl->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, acl->a) == 1) {
+		acl->family = AF_INET6;
+		max = 128;
+	} else {
+		return V6R_ESYNTAX;
+	}
+	unsigned long len = max;
+	if (slash) {
+		char *end;
+		if (!isdigit((unsigned char)slash[1]))
+			return V6R_ESYNTAX;
+		len = strtoul(slash + 1, &end, 10);
+		if (*end)
+			return V6R_ESYNTAX;
+		if (len > max)
+			return V6R_ERANGE;
+	}
+	acl->len = (uint8_t)(acl->family == AF_INET ? len + 96 : len);
+	for (unsigned i = acl->len; i < 128; i++)     /* host bits are ignored, as routers do */
+		acl->a[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+	return 0;
+}
+
+static bool base64_ok(const char *s)
+{
+	size_t n = strlen(s), pad = 0;
+	if (n == 0 || n % 4 != 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '=') {
+			if (i < n - 2)
+				return false;
+			pad++;
+		} else if (pad || !(isalnum(c) || c == '+' || c == '/')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* "NAME:ALGORITHM:SECRET" into the three tsig fields; "" removes the key. */
+static int parse_tsig(cfg *c, const char *s)
+{
+	static const char *const algs[][2] = {
+		{ "hmac-sha256", "hmac-sha256." }, { "hmac-sha384", "hmac-sha384." },
+		{ "hmac-sha512", "hmac-sha512." }, { "hmac-sha1", "hmac-sha1." },
+		{ "hmac-md5", "hmac-md5.sig-alg.reg.int." },
+	};
+	char buf[CFG_NAME_MAX + 64 + CFG_TSIG_SECRET_MAX];
+	if (!*s) {
+		c->tsig_name[0] = c->tsig_alg[0] = c->tsig_secret[0] = '\0';
+		return 0;
+	}
+	if (strlen(s) >= sizeof(buf))
+		return V6R_ERANGE;
+	strcpy(buf, s);
+	char *alg = strchr(buf, ':'), *secret = alg ? strchr(alg + 1, ':') : NULL;
+	if (!secret)
+		return V6R_ESYNTAX;
+	*alg++ = '\0';
+	*secret++ = '\0';
+	size_t an = strlen(alg);
+	if (an && alg[an - 1] == '.')
+		alg[--an] = '\0';
+	const char *wire_alg = NULL;
+	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
+		size_t wn = strlen(algs[i][1]) - 1;       /* without its trailing dot, like alg */
+		if (strcasecmp(alg, algs[i][0]) == 0 || (an == wn && !strncasecmp(alg, algs[i][1], wn)))
+			wire_alg = algs[i][1];
+	}
+	if (!wire_alg || !base64_ok(secret) || strlen(secret) >= CFG_TSIG_SECRET_MAX)
+		return V6R_ESYNTAX;
+	int rc = parse_name(buf, c->tsig_name);
+	if (rc)
+		return rc;
+	strcpy(c->tsig_alg, wire_alg);
+	strcpy(c->tsig_secret, secret);
+	return 0;
+}
+
 static int parse_level(const char *s, unsigned *out)
 {
 	for (unsigned i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
@@ -361,6 +480,26 @@ static int set_multi(cfg *c, const opt *o, unsigned idx, const char *v, bool is_
 		strcpy(c->sensor_addr[c->n_sensor_addr++], v);
 		return 0;
 	}
+	if (o->type == T_ACL) {
+		if (first)
+			c->n_allow_transfer = 0;
+		if (c->n_allow_transfer >= CFG_MAX_ACL)
+			return V6R_ERANGE;
+		int rc = parse_acl(v, &c->allow_transfer[c->n_allow_transfer]);
+		if (rc == 0)
+			c->n_allow_transfer++;
+		return rc;
+	}
+	if (o->type == T_NOTIFY) {
+		if (first)
+			c->n_notify = 0;
+		if (c->n_notify >= CFG_MAX_NOTIFY)
+			return V6R_ERANGE;
+		int rc = parse_listen(v, &c->notify[c->n_notify]);
+		if (rc == 0)
+			c->n_notify++;
+		return rc;
+	}
 	if (o->type == T_LISTEN) {
 		if (first)
 			c->n_listen = 0;
@@ -412,7 +551,11 @@ static int set_value(cfg *c, const opt *o, const char *v, bool is_default)
 		return parse_name(v, field);
 	case T_NAMES:
 	case T_LISTEN:
+	case T_ACL:
+	case T_NOTIFY:
 		return set_multi(c, o, idx, v, is_default);
+	case T_TSIG:
+		return parse_tsig(c, v);
 	case T_CODE:
 		return cfg_parse_code(v, field);
 	case T_LEVEL:
@@ -429,7 +572,7 @@ static const char *type_reason(const opt *o, int rc)
 	if (rc == V6R_ECODE)
 		return "return code not in 127.0.0.0/8";
 	if (rc == V6R_ERANGE) {
-		if (o->type == T_LISTEN || o->type == T_NAMES)
+		if (o->type == T_LISTEN || o->type == T_NAMES || o->type == T_ACL || o->type == T_NOTIFY)
 			return "value out of range or too many values";
 		return "value out of range";
 	}
@@ -442,6 +585,10 @@ static const char *type_reason(const opt *o, int rc)
 	case T_LISTEN: return "not ADDR[:PORT] or [IPV6]:PORT";
 	case T_ADDRS: return "not an IP address";
 	case T_U64DUR: return "not a duration (like 90, 45s, 10m, 12h, 30d, 2w)";
+	case T_ACL: return "not ADDR or ADDR/LEN";
+	case T_NOTIFY: return "not ADDR[:PORT] or [IPV6]:PORT";
+	case T_TSIG: return "not NAME:ALGORITHM:BASE64SECRET with ALGORITHM hmac-sha256, hmac-sha384, "
+	                    "hmac-sha512, hmac-sha1 or hmac-md5";
 	case T_LEVEL: return "not one of error, warning, notice, info, debug";
 	case T_BOOL: return "not yes or no";
 	default: return "invalid value";
@@ -449,9 +596,14 @@ static const char *type_reason(const opt *o, int rc)
 }
 
 /* Splits list defaults on blanks. */
+static bool is_list(opt_type t)
+{
+	return t == T_LISTEN || t == T_NAMES || t == T_ADDRS || t == T_ACL || t == T_NOTIFY;
+}
+
 static void set_default(cfg *c, const opt *o)
 {
-	if (o->type != T_LISTEN && o->type != T_NAMES && o->type != T_ADDRS) {
+	if (!is_list(o->type)) {
 		(void)set_value(c, o, o->def, true);
 		return;
 	}
@@ -526,7 +678,7 @@ static int apply_line(cfg *c, char *name, char *value, const char *where, char *
                       size_t errlen)
 {
 	const opt *o = find_opt(name);
-	if (o && (o->type == T_LISTEN || o->type == T_NAMES || o->type == T_ADDRS) && strchr(value, ' ')) {
+	if (o && is_list(o->type) && strchr(value, ' ')) {
 		for (char *save = NULL, *t = strtok_r(value, " \t", &save); t;
 		     t = strtok_r(NULL, " \t", &save)) {
 			int rc = cfg_set(c, name, t, where, err, errlen);
@@ -635,7 +787,8 @@ static const char *type_name(opt_type t)
 		[T_PATH] = "DIR", [T_NAME] = "NAME", [T_NAMES] = "NAME", [T_U32] = "N",
 		[T_DUR] = "DURATION", [T_SIZE] = "SIZE", [T_CODE] = "CODE", [T_TEXT] = "TEXT",
 		[T_LISTEN] = "ADDR[:PORT]", [T_LEVEL] = "LEVEL", [T_BOOL] = "yes|no", [T_USER] = "USER",
-		[T_ADDRS] = "ADDR", [T_U64DUR] = "DURATION",
+		[T_ADDRS] = "ADDR", [T_U64DUR] = "DURATION", [T_ACL] = "ADDR[/LEN]",
+		[T_NOTIFY] = "ADDR[:PORT]", [T_TSIG] = "NAME:ALG:SECRET",
 	};
 	return names[t];
 }

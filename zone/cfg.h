@@ -18,6 +18,16 @@
 #define CFG_TOOL   0x2u
 #define CFG_INGEST 0x4u
 #define CFG_MAX_SENSOR 16
+#define CFG_MAX_ACL 32        /* allow-transfer entries */
+#define CFG_MAX_NOTIFY 16     /* notify targets */
+#define CFG_TSIG_SECRET_MAX 256
+
+/* An address prefix of an access list: IPv4 is kept v4-mapped (::ffff:a.b.c.d, len + 96). */
+typedef struct cfg_acl {
+	uint8_t a[16];
+	uint8_t len;        /* 0..128 */
+	int family;         /* AF_INET or AF_INET6, as written */
+} cfg_acl;
 
 typedef struct cfg_listen {
 	char host[64];      /* numeric address text, no brackets */
@@ -51,6 +61,19 @@ typedef struct cfg {
 	char user[64];                     /* drop privileges to this user after binding */
 	unsigned log_level;                /* LOG_ERR..LOG_DEBUG (syslog.h values) */
 	bool log_syslog;
+	/* zone transfers (server/xfr.c, server/notify.c) and the journal (zone/store.c) */
+	cfg_acl allow_transfer[CFG_MAX_ACL];   /* peers that may AXFR/IXFR; none = nobody */
+	unsigned n_allow_transfer;
+	cfg_listen notify[CFG_MAX_NOTIFY];     /* secondaries sent NOTIFY on serial changes */
+	unsigned n_notify;
+	char tsig_name[CFG_NAME_MAX];          /* "" = no key; else transfers need TSIG */
+	char tsig_alg[32];                     /* ldns name: "hmac-sha256." etc. */
+	char tsig_secret[CFG_TSIG_SECRET_MAX]; /* base64 */
+	uint32_t notify_interval;              /* seconds between notify rounds, at least */
+	uint32_t notify_retries;               /* sends per secondary and serial */
+	uint32_t xfr_max_transfers;            /* concurrent outgoing transfers */
+	uint32_t xfr_timeout;                  /* seconds a transfer may make no progress */
+	uint32_t journal_size;                 /* journal entries kept for IXFR */
 	/* ingest */
 	uint32_t sensor_port;
 	char sensor_addr[CFG_MAX_SENSOR][64];   /* destination addresses of the sensor (text) */

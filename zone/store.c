@@ -41,6 +41,7 @@ struct store {
 	pthread_rwlock_t maplock;
 	pthread_mutex_t errlock;
 	char lasterr[256];
+	uint32_t jlimit;           /* journal entries kept (store_set_journal_limit) */
 };
 
 struct store_reader {
@@ -58,7 +59,10 @@ struct store_txn {
 	store *st;
 	MDB_txn *txn;
 	uint32_t lens[2][LENS_N];
-	uint32_t serial_next;
+	uint32_t serial_old, serial_next;
+	uint64_t jseq;             /* journal sequence of this commit, 0 until first needed */
+	uint32_t jcount;           /* changes journaled so far */
+	bool jreset;               /* too many changes: empty the journal at commit instead */
 	bool dirty;                /* something changed: commit and bump the serial */
 	bool aux_dirty;            /* evidence or aux data changed: commit, serial unchanged */
 	bool mapfull;              /* an operation hit MDB_MAP_FULL: grow and rerun */
@@ -454,7 +458,8 @@ static int env_open(store *st, const char *dir, size_t mapsize)
 	mdb_env_set_maxreaders(st->env, 256);
 	if (fresh)
 		mdb_env_set_mapsize(st->env, want);
-	unsigned fl = MDB_NOTLS | ((st->flags & STORE_RDONLY) ? MDB_RDONLY : 0);
+	unsigned fl = MDB_NOTLS | ((st->flags & STORE_RDONLY) ? MDB_RDONLY : 0) |
+	              ((st->flags & STORE_NOSYNC) ? MDB_NOSYNC | MDB_NOMETASYNC : 0);
 	mrc = mdb_env_open(st->env, dir, fl, 0640);
 	if (mrc)
 		return env_fail(mrc, dir, "open environment");
@@ -545,6 +550,7 @@ int store_open(store **out, const char *dir, unsigned flags, size_t mapsize)
 	if (!st)
 		return open_fail(V6R_ENOMEM, dir, "out of memory");
 	st->flags = flags;
+	st->jlimit = STORE_JOURNAL_DEFAULT;
 	pthread_rwlockattr_t attr;
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
@@ -826,6 +832,326 @@ int store_listed_below(store_reader *r, const addr_pfx *p, uint64_t now)
 	return mrc == MDB_NOTFOUND ? 0 : mdb_fail(r->st, mrc, "search store");
 }
 
+/* ---- Journal (IXFR): entry-level changes per commit, written with the commit ---- */
+
+#define JKEY_LEN 12u           /* u64 commit sequence + u32 index, big-endian */
+#define JHDR_LEN 24u           /* commit header value */
+#define JREC_HDR 25u           /* change value before the two records */
+#define JREC_MAX (JREC_HDR + 2u * (REC_HDR + STORE_REASON_MAX))
+
+void store_set_journal_limit(store *st, uint32_t entries)
+{
+	st->jlimit = entries;
+}
+
+static void put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static uint64_t get_be(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void jkey(uint8_t k[JKEY_LEN], uint64_t seq, uint32_t idx)
+{
+	put_be(k, seq, 8);
+	put_be(k + 8, idx, 4);
+}
+
+/* Picks this commit's sequence number: one past the last one in the journal. */
+static int journal_seq(store_txn *t)
+{
+	MDB_cursor *cur;
+	MDB_val kv, dv;
+	if (t->jseq)
+		return 0;
+	int mrc = mdb_cursor_open(t->txn, t->st->dbi[DB_JOURNAL], &cur);
+	if (mrc)
+		return txn_fail(t, mrc, "open journal cursor");
+	mrc = mdb_cursor_get(cur, &kv, &dv, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (mrc == MDB_NOTFOUND) {
+		t->jseq = 1;
+		return 0;
+	}
+	if (mrc)
+		return txn_fail(t, mrc, "read journal");
+	if (kv.mv_size != JKEY_LEN)
+		return V6R_ECORRUPT;
+	t->jseq = get_be(kv.mv_data, 8) + 1;
+	return 0;
+}
+
+/*
+ * Records one change of the entry with key `key`: the old record (kind okind, 0 = none) and
+ * the new one (nkind, 0 = removed). Once a commit has more changes than the journal may keep,
+ * nothing more is recorded and the journal is emptied at commit.
+ */
+static int journal_add(store_txn *t, const uint8_t key[KEY_LEN], unsigned okind,
+                       const MDB_val *ov, unsigned nkind, const MDB_val *nv)
+{
+	if (t->jreset)
+		return 0;
+	if ((uint64_t)t->jcount + 2 > t->st->jlimit) {
+		t->jreset = true;
+		return 0;
+	}
+	int rc = journal_seq(t);
+	if (rc)
+		return rc;
+	uint8_t k[JKEY_LEN], v[JREC_MAX];
+	size_t olen = okind ? ov->mv_size : 0, nlen = nkind ? nv->mv_size : 0;
+	v[0] = 1;
+	v[1] = (uint8_t)okind;
+	v[2] = (uint8_t)nkind;
+	v[3] = 0;
+	memcpy(v + 4, key, KEY_LEN);
+	put_le(v + 21, olen, 2);
+	put_le(v + 23, nlen, 2);
+	if (olen)
+		memcpy(v + JREC_HDR, ov->mv_data, olen);
+	if (nlen)
+		memcpy(v + JREC_HDR + olen, nv->mv_data, nlen);
+	jkey(k, t->jseq, ++t->jcount);
+	MDB_val kv = { JKEY_LEN, k }, dv = { JREC_HDR + olen + nlen, v };
+	int mrc = mdb_put(t->txn, t->st->dbi[DB_JOURNAL], &kv, &dv, MDB_APPEND);
+	return mrc ? txn_fail(t, mrc, "write journal") : 0;
+}
+
+/* Deletes the oldest commits until the journal holds at most jlimit entries. */
+static int journal_trim(store_txn *t)
+{
+	MDB_dbi dbi = t->st->dbi[DB_JOURNAL];
+	MDB_stat ms;
+	MDB_cursor *cur;
+	MDB_val kv, dv;
+	int mrc = mdb_stat(t->txn, dbi, &ms);
+	if (mrc == 0)
+		mrc = mdb_cursor_open(t->txn, dbi, &cur);
+	if (mrc)
+		return txn_fail(t, mrc, "trim journal");
+	size_t n = ms.ms_entries;
+	while (n > t->st->jlimit && (mrc = mdb_cursor_get(cur, &kv, &dv, MDB_FIRST)) == 0) {
+		uint64_t seq = kv.mv_size == JKEY_LEN ? get_be(kv.mv_data, 8) : 0;
+		if (seq == t->jseq)
+			break;         /* never this commit: it fits by construction */
+		do {
+			if ((mrc = mdb_cursor_del(cur, 0)) != 0)
+				break;
+			n--;
+			mrc = mdb_cursor_get(cur, &kv, &dv, MDB_GET_CURRENT);
+		} while (mrc == 0 && kv.mv_size == JKEY_LEN && get_be(kv.mv_data, 8) == seq);
+		if (mrc && mrc != MDB_NOTFOUND)
+			break;
+		mrc = 0;
+	}
+	mdb_cursor_close(cur);
+	return mrc && mrc != MDB_NOTFOUND ? txn_fail(t, mrc, "trim journal") : 0;
+}
+
+/* At commit of a changed batch: the header (serial before and after), then the trim. */
+static int journal_commit(store_txn *t)
+{
+	MDB_dbi dbi = t->st->dbi[DB_JOURNAL];
+	if (t->jreset || t->st->jlimit < 2) {
+		int mrc = mdb_drop(t->txn, dbi, 0);
+		return mrc ? txn_fail(t, mrc, "empty journal") : 0;
+	}
+	int rc = journal_seq(t);
+	if (rc)
+		return rc;
+	uint8_t k[JKEY_LEN], v[JHDR_LEN] = { 1 };
+	put_le(v + 4, t->serial_old, 4);
+	put_le(v + 8, t->serial_next, 4);
+	put_le(v + 12, t->jcount, 4);
+	put_le(v + 16, (uint64_t)time(NULL), 8);
+	jkey(k, t->jseq, 0);
+	MDB_val kv = { JKEY_LEN, k }, dv = { JHDR_LEN, v };
+	int mrc = mdb_put(t->txn, dbi, &kv, &dv, 0);
+	if (mrc)
+		return txn_fail(t, mrc, "write journal");
+	return journal_trim(t);
+}
+
+typedef struct jhdr {
+	uint64_t seq;
+	uint32_t from, to, count;
+} jhdr;
+
+/* Reads the header at the cursor (which must be at a key of index 0). */
+static int jhdr_read(const MDB_val *kv, const MDB_val *dv, jhdr *h)
+{
+	const uint8_t *v = dv->mv_data;
+	if (kv->mv_size != JKEY_LEN || get_be((const uint8_t *)kv->mv_data + 8, 4) != 0 ||
+	    dv->mv_size != JHDR_LEN || v[0] != 1)
+		return V6R_ECORRUPT;
+	h->seq = get_be(kv->mv_data, 8);
+	h->from = (uint32_t)get_le(v + 4, 4);
+	h->to = (uint32_t)get_le(v + 8, 4);
+	h->count = (uint32_t)get_le(v + 12, 4);
+	return 0;
+}
+
+/* Positions cur at the header of the first commit with sequence >= seq. */
+static int jhdr_seek(MDB_cursor *cur, uint64_t seq, jhdr *h)
+{
+	uint8_t k[JKEY_LEN];
+	jkey(k, seq, 0);
+	MDB_val kv = { JKEY_LEN, k }, dv;
+	int mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE);
+	if (mrc)
+		return mrc;
+	return jhdr_read(&kv, &dv, h) ? MDB_CORRUPTED : 0;
+}
+
+/*
+ * Finds the commit that starts at serial `from` and checks that the commits after it follow
+ * each other (each starts where the one before ended) up to the snapshot's serial.
+ */
+static int journal_find(store_reader *r, MDB_cursor *cur, uint32_t from, uint64_t *start)
+{
+	jhdr h;
+	bool found = false;
+	uint32_t at = 0;
+	int mrc = jhdr_seek(cur, 0, &h);
+	for (; mrc == 0; mrc = jhdr_seek(cur, h.seq + 1, &h)) {
+		if (!found && h.from == from) {
+			found = true;
+			*start = h.seq;
+		} else if (found && h.from != at) {
+			found = false;     /* a gap: writes that were not journaled */
+		}
+		at = h.to;
+	}
+	if (mrc == MDB_CORRUPTED)
+		return V6R_ECORRUPT;
+	if (mrc != MDB_NOTFOUND)
+		return mdb_fail(r->st, mrc, "read journal");
+	return found && at == r->serial ? 0 : V6R_ENOTFOUND;
+}
+
+/* Decodes a change value; the records are borrowed from v. */
+static int jrec_decode(const MDB_val *v, addr_pfx *p, store_entry *o, store_entry *n,
+                       bool *has_o, bool *has_n)
+{
+	const uint8_t *b = v->mv_data;
+	if (v->mv_size < JREC_HDR || b[0] != 1 || b[1] > 2 || b[2] > 2)
+		return V6R_ECORRUPT;
+	size_t olen = (size_t)get_le(b + 21, 2), nlen = (size_t)get_le(b + 23, 2);
+	if (JREC_HDR + olen + nlen != v->mv_size)
+		return V6R_ECORRUPT;
+	MDB_val kv = { KEY_LEN, (void *)(b + 4) };
+	MDB_val ov = { olen, (void *)(b + JREC_HDR) }, nv = { nlen, (void *)(b + JREC_HDR + olen) };
+	int rc = key_decode(&kv, p);
+	*has_o = b[1] != 0;
+	*has_n = b[2] != 0;
+	if (rc == 0 && *has_o && (rc = rec_decode(&ov, kind_of(b[1] - 1u), o)) == 0)
+		o->pfx = *p;
+	if (rc == 0 && *has_n && (rc = rec_decode(&nv, kind_of(b[2] - 1u), n)) == 0)
+		n->pfx = *p;
+	return rc;
+}
+
+/* Visits the changes of every commit from sequence `start` on. */
+static int journal_visit(store_reader *r, MDB_cursor *cur, uint64_t start, store_change_fn fn,
+                         void *arg)
+{
+	uint8_t k[JKEY_LEN];
+	jkey(k, start, 0);
+	MDB_val kv = { JKEY_LEN, k }, dv;
+	uint32_t serial = 0;
+	int rc = 0, mrc;
+	for (mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT)) {
+		if (kv.mv_size != JKEY_LEN)
+			return V6R_ECORRUPT;
+		if (get_be((const uint8_t *)kv.mv_data + 8, 4) == 0) {
+			jhdr h;
+			if ((rc = jhdr_read(&kv, &dv, &h)) == 0)
+				serial = h.to;
+			continue;
+		}
+		store_entry o, n;
+		store_change c = { .serial = serial };
+		bool ho, hn;
+		if ((rc = jrec_decode(&dv, &c.pfx, &o, &n, &ho, &hn)) != 0)
+			break;
+		c.old = ho ? &o : NULL;
+		c.cur = hn ? &n : NULL;
+		rc = fn(&c, arg);
+	}
+	if (rc)
+		return rc;
+	return mrc == MDB_NOTFOUND || mrc == 0 ? 0 : mdb_fail(r->st, mrc, "read journal");
+}
+
+int store_journal_since(store_reader *r, uint32_t from, store_change_fn fn, void *arg)
+{
+	MDB_cursor *cur;
+	uint64_t start = 0;
+	if (!r->active)
+		return V6R_EINVAL;
+	if (from == r->serial)
+		return 0;
+	int mrc = mdb_cursor_open(r->txn, r->st->dbi[DB_JOURNAL], &cur);
+	if (mrc)
+		return mdb_fail(r->st, mrc, "open journal cursor");
+	int rc = journal_find(r, cur, from, &start);
+	if (rc == 0)
+		rc = journal_visit(r, cur, start, fn, arg);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int store_journal_count(store_reader *r, uint64_t *entries)
+{
+	MDB_stat ms;
+	if (!r->active)
+		return V6R_EINVAL;
+	int mrc = mdb_stat(r->txn, r->st->dbi[DB_JOURNAL], &ms);
+	if (mrc)
+		return mdb_fail(r->st, mrc, "read journal");
+	*entries = ms.ms_entries;
+	return 0;
+}
+
+int store_reader_walk_within(store_reader *r, unsigned kind, const addr_pfx *p,
+                             store_iter_fn fn, void *arg)
+{
+	if (!r->active || p->len > 128)
+		return V6R_EINVAL;
+	unsigned k = kind == STORE_LISTING ? 0 : 1;
+	addr_pfx q = *p;
+	addr_mask(q.a, q.len);
+	uint8_t key[KEY_LEN];
+	key_encode(&q, key);
+	MDB_val kv = { KEY_LEN, key }, dv;
+	MDB_cursor *cur;       /* its own: fn may run lookups on the reader's cursors */
+	int rc = 0, mrc = mdb_cursor_open(r->txn, r->st->dbi[DB_LISTINGS + k], &cur);
+	if (mrc)
+		return mdb_fail(r->st, mrc, "open cursor");
+	/* Keys from q||len that still start with q are the entries at or below q. */
+	for (mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE); mrc == 0 && rc == 0;
+	     mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT)) {
+		store_entry e;
+		if (kv.mv_size != KEY_LEN || addr_cpl(kv.mv_data, q.a) < q.len)
+			break;
+		rc = entry_decode(&kv, &dv, kind_of(k), &e);
+		if (rc == 0)
+			rc = fn(&e, arg);
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc;
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : mdb_fail(r->st, mrc, "walk store");
+}
+
 /* ---- Writers ---- */
 
 static int txn_begin(store *st, store_txn *t, bool *resized)
@@ -846,6 +1172,7 @@ static int txn_begin(store *st, store_txn *t, bool *resized)
 		mdb_txn_abort(t->txn);
 		return rc;
 	}
+	t->serial_old = old;
 	t->serial_next = serial_next(old, (uint64_t)time(NULL));
 	return 0;
 }
@@ -863,6 +1190,11 @@ static int txn_commit(store_txn *t)
 	}
 	uint8_t serial[4];
 	put_le(serial, t->serial_next, 4);
+	int rc = journal_commit(t);
+	if (rc) {
+		mdb_txn_abort(t->txn);
+		return rc;
+	}
 	int mrc = meta_put(t->st, t->txn, "serial", serial, 4);
 	if (mrc == 0)
 		mrc = meta_put_lens(t->st, t->txn, t->lens);
@@ -969,13 +1301,29 @@ int store_put(store_txn *t, const store_entry *e)
 		return 0;  /* unchanged: not a change of the serial either */
 	if (mrc != 0 && mrc != MDB_NOTFOUND)
 		return txn_fail(t, mrc, "read store entry");
-	if (mrc == MDB_NOTFOUND)
+	unsigned okind = mrc == 0 ? k + 1 : 0;
+	uint8_t orec[REC_HDR + STORE_REASON_MAX];
+	MDB_val ov = { 0, orec };
+	if (mrc == 0) {
+		ov.mv_size = old.mv_size <= sizeof(orec) ? old.mv_size : sizeof(orec);
+		memcpy(orec, old.mv_data, ov.mv_size);
+		mrc = MDB_NOTFOUND;    /* the other kind cannot hold the prefix too */
+	} else {
 		t->lens[k][len]++;
-	mrc = mdb_del(t->txn, other, &kv, NULL);
+		mrc = mdb_get(t->txn, other, &kv, &old);
+		if (mrc == 0) {
+			okind = !k + 1;
+			ov.mv_size = old.mv_size <= sizeof(orec) ? old.mv_size : sizeof(orec);
+			memcpy(orec, old.mv_data, ov.mv_size);
+			mrc = mdb_del(t->txn, other, &kv, NULL);
+		}
+	}
 	if (mrc == 0)
 		lens_dec(&t->lens[!k][len]);
 	else if (mrc != MDB_NOTFOUND)
 		return txn_fail(t, mrc, "delete store entry");
+	if ((rc = journal_add(t, key, okind, &ov, k + 1, &nv)) != 0)
+		return rc;
 	mrc = mdb_put(t->txn, mine, &kv, &nv, 0);
 	if (mrc)
 		return txn_fail(t, mrc, "write store entry");
@@ -1011,10 +1359,18 @@ int store_del(store_txn *t, const addr_pfx *p)
 	uint8_t key[KEY_LEN];
 	key_encode(p, key);
 	for (unsigned k = 0; k < 2; k++) {
-		MDB_val kv = { KEY_LEN, key };
-		int mrc = mdb_del(t->txn, t->st->dbi[DB_LISTINGS + k], &kv, NULL);
+		MDB_val kv = { KEY_LEN, key }, old;
+		int mrc = mdb_get(t->txn, t->st->dbi[DB_LISTINGS + k], &kv, &old);
 		if (mrc == MDB_NOTFOUND)
 			continue;
+		if (mrc)
+			return txn_fail(t, mrc, "read store entry");
+		uint8_t orec[REC_HDR + STORE_REASON_MAX];
+		MDB_val ov = { old.mv_size <= sizeof(orec) ? old.mv_size : sizeof(orec), orec };
+		memcpy(orec, old.mv_data, ov.mv_size);
+		if ((rc = journal_add(t, key, k + 1, &ov, 0, NULL)) != 0)
+			return rc;
+		mrc = mdb_del(t->txn, t->st->dbi[DB_LISTINGS + k], &kv, NULL);
 		if (mrc)
 			return txn_fail(t, mrc, "delete store entry");
 		lens_dec(&t->lens[k][p->len]);
@@ -1091,6 +1447,12 @@ static int purge_db(store_txn *t, unsigned k, uint64_t now, size_t *removed)
 			break;
 		if (live(e.expires, now))
 			continue;
+		uint8_t key[KEY_LEN], orec[REC_HDR + STORE_REASON_MAX];
+		MDB_val ov = { dv.mv_size <= sizeof(orec) ? dv.mv_size : sizeof(orec), orec };
+		memcpy(key, kv.mv_data, KEY_LEN);
+		memcpy(orec, dv.mv_data, ov.mv_size);
+		if ((rc = journal_add(t, key, k + 1, &ov, 0, NULL)) != 0)
+			break;
 		/* After a delete the cursor sits on the next entry; MDB_NEXT returns that one. */
 		if ((mrc = mdb_cursor_del(cur, 0)) != 0)
 			break;
@@ -1129,6 +1491,7 @@ int store_clear(store_txn *t)
 			return txn_fail(t, mrc, "clear store");
 		memset(t->lens[k], 0, sizeof(t->lens[k]));
 		t->dirty = true;
+		t->jreset = true;      /* every entry changed: IXFR from before is a full zone */
 	}
 	return 0;
 }

@@ -58,6 +58,7 @@ typedef struct store store;
 
 /* Flags for store_open. */
 #define STORE_RDONLY 0x1u   /* open for reading only (no create, no writes) */
+#define STORE_NOSYNC 0x2u   /* no fsync at commit: scratch stores only (a crash may lose commits) */
 
 /*
  * Opens (creating the directory and databases unless STORE_RDONLY) the store in directory dir.
@@ -189,6 +190,56 @@ int store_txn_walk_within(store_txn *t, unsigned kind, const addr_pfx *p, store_
 
 /* Serial that this transaction will commit with (the current one + change). */
 uint32_t store_txn_serial(const store_txn *t);
+
+/* ---- Journal (IXFR, server/xfr.c) ---- */
+
+/*
+ * Every committed change of listings and exclusions is recorded in the same write transaction
+ * as entry-level changes per serial in the "journal" database: (serial, prefix, old entry or
+ * none, new entry or none), from store_put, store_del and store_purge_expired. The journal keeps
+ * at most `limit` entries (change records plus one header per commit): each commit drops the
+ * oldest commits beyond it. A commit with more changes than the limit, and store_clear, empty
+ * the journal instead (IXFR from before such a commit is answered by a full zone). Evidence and
+ * aux writes are not journaled (they do not change the serial).
+ *
+ * Layout: key = u64 commit sequence (big-endian) + u32 index (big-endian); index 0 is the
+ * commit header: u8 version=1, 3 zero bytes, u32 serial before, u32 serial after, u32 change
+ * count, u64 commit time (little-endian); index 1..n the changes: u8 version=1, u8 old kind,
+ * u8 new kind (0 none, 1 listing, 2 exclusion), u8 0, 17 key bytes, u16 old length, u16 new
+ * length, the old record, the new record (record layout as in "listings").
+ */
+#define STORE_JOURNAL_DEFAULT 100000u
+
+/* Sets the journal bound for the writes made through st (default STORE_JOURNAL_DEFAULT). */
+void store_set_journal_limit(store *st, uint32_t entries);
+
+typedef struct store_change {
+	uint32_t serial;           /* the serial the commit of this change produced */
+	addr_pfx pfx;
+	const store_entry *old;    /* NULL: the prefix had no entry before */
+	const store_entry *cur;    /* NULL: the change removed it */
+} store_change;
+
+typedef int (*store_change_fn)(const store_change *c, void *arg);
+
+/*
+ * Visits, in commit order, every change committed after serial `from` up to the reader's
+ * snapshot (which it must be inside). Returns 0; V6R_ENOTFOUND when the journal does not
+ * reach back to `from` without a gap (or from is the current serial: nothing to visit is not
+ * an error then, it returns 0); fn's non-zero value; V6R_ECORRUPT or V6R_ESTORE. Entries are
+ * borrowed until store_reader_end.
+ */
+int store_journal_since(store_reader *r, uint32_t from, store_change_fn fn, void *arg);
+
+/* Journal entries (headers and changes) in the reader's snapshot, for statistics and tests. */
+int store_journal_count(store_reader *r, uint64_t *entries);
+
+/*
+ * Visits the entries of one kind at or below prefix p in the reader's snapshot, in key order
+ * (one range walk). Entries are borrowed for the call only.
+ */
+int store_reader_walk_within(store_reader *r, unsigned kind, const addr_pfx *p,
+                             store_iter_fn fn, void *arg);
 
 /* ---- Read-only walks and statistics (each in its own read transaction). ---- */
 
