@@ -79,7 +79,7 @@ static int grow(htab *h)
 
 void *ht_put(htab *h, const void *key, bool *created)
 {
-	if ((h->n + 1) * 10 > h->cap * 7 && grow(h) != 0)
+	if ((h->n + 1) * 2 > h->cap && grow(h) != 0)
 		return NULL;
 	uint8_t *s = slot(h, find(h, key));
 	*created = !s[0];

@@ -9,7 +9,7 @@
 /*
  * Linear probing with backward-shift deletion (no tombstones). Values live in the slots, so a
  * pointer from ht_get / ht_put is valid only until the next ht_put (which may grow the table) or
- * ht_del (which may move entries). Grows at 70% load; never shrinks.
+ * ht_del (which may move entries). Grows at 50% load (short probe runs over wide slots); never shrinks.
  */
 typedef struct htab {
 	uint8_t *slots;
