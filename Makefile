@@ -4,7 +4,8 @@
 #   make deps       install the Debian packages needed to build and test (apt-get, as root)
 #   make run        the main job: sample listings into data/db, v6repd on 127.0.0.1:5353 and [::1]:5353
 #   make check      unit suites, fuzz corpus replay and end-to-end tests of one build
-#   make test       make check, then the same tests built with -fsanitize=address,undefined
+#   make test       make check, then the same tests built with -fsanitize=address,undefined,
+#                   then a clang build of everything (warnings are errors with both compilers)
 #   make fuzz       libFuzzer builds of the fuzz targets (needs clang)
 #   make install    PREFIX=/usr/local
 
@@ -98,6 +99,7 @@ check-e2e: $(BINS)
 
 test: check
 	$(MAKE) SAN=1 check
+	$(MAKE) BUILD=build-clang CC=clang all
 
 test-san:
 	$(MAKE) SAN=1 check
@@ -117,6 +119,6 @@ install: $(BINS)
 	$(if $(wildcard ingest/main.c),install -m 755 $(BUILD)/v6rep-ingest $(DESTDIR)$(PREFIX)/bin/v6rep-ingest)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-clang
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

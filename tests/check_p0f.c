@@ -807,7 +807,7 @@ END_TEST
 /* Zones: fixed offsets, and the process zone through mktime (TZ shifts the result). */
 START_TEST(log_tz)
 {
-	static const char *line = log_cases[0].line;
+	const char *line = log_cases[0].line;
 	static const struct {
 		const char *spec;
 		int rc;
