@@ -553,6 +553,35 @@ START_TEST(aggr_48)
 }
 END_TEST
 
+START_TEST(aggr_publish_v4)
+{
+	/* publish-ipv4: the rejected IPv4 addresses are listed too, with their own code. */
+	uint64_t now = (uint64_t)time(NULL);
+	store_entry e;
+	ag_cfg c;
+	ag_cfg_defaults(&c);
+	c.publish_v4 = true;
+	ck_assert_int_eq(ag_init(&ag, &c, st, false), 0);
+	ev_reject r = mk_rej("198.51.100.77", 0, (now - 600) * SEC);
+	ag_reject(&ag, &r);
+	ev_reject v6 = mk_rej("2001:db8::77", 0, (now - 600) * SEC);
+	ag_reject(&ag, &v6);                 /* IPv6 rejections are not published */
+	ag_commit(now);
+	ck_assert_uint_eq(ag.v4_listed, 1);
+	ck_assert_int_eq(lookup("::ffff:198.51.100.77", &e), 128);
+	ck_assert_uint_eq(e.code[3], 4);
+	ck_assert_int_eq(lookup("2001:db8::77", &e), -1);
+	ag_free(&ag);
+	/* Off by default. */
+	ag_start();
+	r = mk_rej("198.51.100.78", 0, (now - 600) * SEC);
+	ag_reject(&ag, &r);
+	ag_commit(now);
+	ck_assert_int_eq(lookup("::ffff:198.51.100.78", &e), -1);
+	ag_free(&ag);
+}
+END_TEST
+
 START_TEST(aggr_shared_64)
 {
 	/* Two machines (EUI-64 identifiers) in one /64, one offending: only its /128 is listed. */
@@ -643,6 +672,7 @@ Suite *ingest_suite(void)
 	tcase_add_test(ts, aggr_48);
 	tcase_add_test(ts, aggr_misbehaving);
 	tcase_add_test(ts, aggr_shared_64);
+	tcase_add_test(ts, aggr_publish_v4);
 	suite_add_tcase(s, ts);
 	return s;
 }
