@@ -29,7 +29,9 @@ int ht_init(htab *h, size_t ksize, size_t vsize, size_t cap_hint)
 		cap *= 2;
 	h->ksize = ksize;
 	h->vsize = vsize;
-	h->stride = (1 + ksize + vsize + 7) & ~(size_t)7;
+	/* Slot: a used flag, the key, then the value at an 8-aligned offset (values hold u64s). */
+	h->voff = (1 + ksize + 7) & ~(size_t)7;
+	h->stride = (h->voff + vsize + 7) & ~(size_t)7;
 	h->cap = cap;
 	h->n = 0;
 	h->slots = calloc(cap, h->stride);
@@ -55,7 +57,7 @@ static size_t find(const htab *h, const void *key)
 void *ht_get(const htab *h, const void *key)
 {
 	uint8_t *s = slot(h, find(h, key));
-	return s[0] ? s + 1 + h->ksize : NULL;
+	return s[0] ? s + h->voff : NULL;
 }
 
 static int grow(htab *h)
@@ -86,10 +88,10 @@ void *ht_put(htab *h, const void *key, bool *created)
 	if (!s[0]) {
 		s[0] = 1;
 		memcpy(s + 1, key, h->ksize);
-		memset(s + 1 + h->ksize, 0, h->vsize);
+		memset(s + h->voff, 0, h->vsize);
 		h->n++;
 	}
-	return s + 1 + h->ksize;
+	return s + h->voff;
 }
 
 void ht_del(htab *h, const void *key)
@@ -117,7 +119,7 @@ bool ht_next(const htab *h, size_t *it, const void **key, void **val)
 		uint8_t *s = slot(h, (*it)++);
 		if (s[0]) {
 			*key = s + 1;
-			*val = s + 1 + h->ksize;
+			*val = s + h->voff;
 			return true;
 		}
 	}

@@ -16,6 +16,7 @@ typedef struct htab {
 	size_t cap;          /* power of two */
 	size_t n;
 	size_t ksize, vsize, stride;
+	size_t voff;         /* offset of the value in a slot: after the flag and key, 8-aligned */
 } htab;
 
 int ht_init(htab *h, size_t ksize, size_t vsize, size_t cap_hint);
