@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # t_xfr.sh: v6repd as a hidden primary: NSD and Knot (and BIND's named when installed) transfer
-# the zone by AXFR with TSIG, are NOTIFYed of changes made with `v6rep add/del/allow/import` and
+# the zone by AXFR with TSIG, are NOTIFYed of changes made with `v6rep add/del/allow/import` and by
+# v6rep-ingest, and
 # follow by IXFR; then each answers like v6repd for a sample of names (tests/e2e/xfrcmp.py).
 # Refusals: an address not in allow-transfer, a wrong TSIG key, no TSIG, AXFR over UDP.
 # Each secondary transfers from its own loopback address (NSD 127.0.0.2, Knot 127.0.0.3, named
@@ -291,6 +292,29 @@ fi
 compare "NSD after IXFR" "$NSD_PORT"
 compare "Knot after IXFR" "$KNOT_PORT"
 [ -n "$HAVE_BIND" ] && compare "named after IXFR" "$BIND_PORT"
+
+# ---- a batch written by ingest (simulated sensor traffic) reaches them by IXFR too ----
+ROOT=$(cd "$E2E_DIR/../.." && pwd)
+"$PY" "$ROOT/contrib/sim/v6sim.py" --seed 11 --scale small --out "$T/sim" >/dev/null
+touch -d "$(sed -n 's/.*\.\. \([0-9T:-]*Z\).*/\1/p' "$T/sim/summary.txt" | head -1)" "$T/sim/maillog"
+V6_IXFR1=$(count_lines "$D_LOG" "IXFR of .* done")
+if "$BUILD/v6rep-ingest" --db "$DB" --sensor "$T/sim/sensor.pcap" --rejects "$T/sim/maillog" \
+	--log-timezone UTC --expire-after 3650d --p0f-fp "$ROOT/tests/data/p0f/p0f.fp" 2>"$T/ingest.err"; then
+	ok "ingest committed its batch: $(tail -n 1 "$T/ingest.err")"
+else
+	fail "ingest failed: $(tail -n 1 "$T/ingest.err")"
+fi
+DAEMON_LOGS+=("$T/ingest.err")
+SERIAL=$(tool_serial)
+wait_serial "NSD (after ingest)" "$NSD_PORT" "$SERIAL" 30
+wait_serial "Knot (after ingest)" "$KNOT_PORT" "$SERIAL" 30
+[ -n "$HAVE_BIND" ] && wait_serial "named (after ingest)" "$BIND_PORT" "$SERIAL" 30
+n=$(count_lines "$D_LOG" "IXFR of .* done")
+[ "$n" -gt "$V6_IXFR1" ] && ok "v6repd served $((n - V6_IXFR1)) IXFRs for ingest's batch" \
+	|| fail "no IXFR after ingest's batch"
+compare "NSD after ingest" "$NSD_PORT"
+compare "Knot after ingest" "$KNOT_PORT"
+[ -n "$HAVE_BIND" ] && compare "named after ingest" "$BIND_PORT"
 
 # ---- refusals and transports ----
 out=$(dig @::1 -p "$PORT" +tcp +time=3 +tries=1 -y "hmac-sha256:$KEY:$SECRET" "$ZONE" AXFR 2>&1)

@@ -54,7 +54,7 @@ def parse_answer(msg):
     return qid, flags & 0xF, tuple(sorted(a)), tuple(sorted(txt))
 
 
-def ask_all(host, port, queries, window=256, timeout=1.0, tries=3, deadline=120.0):
+def ask_all(host, port, queries, window=128, timeout=1.5, tries=6, deadline=120.0):
     """Sends every (name, qtype) query over UDP, pipelined; returns {index: (rcode, a, txt)}."""
     fam = dnsraw.check_host(host)
     s = socket.socket(fam, socket.SOCK_DGRAM)
