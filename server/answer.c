@@ -1,5 +1,6 @@
 /* answer.c: the answering core: parses one query, decides it and builds the response in place. */
 #include "answer.h"
+#include "wire.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -60,29 +61,9 @@ typedef struct rr_ref {
 	uint16_t rdlen;
 } rr_ref;
 
-static uint16_t rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
-static void wr16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 static uint8_t lower(uint8_t c)
 {
@@ -99,10 +80,10 @@ static void parse_header(query *q, const uint8_t *m, size_t len)
 	q->flags2 = m[2];
 	q->flags3 = m[3];
 	q->opcode = (m[2] >> 3) & 0xFu;
-	q->qdcount = rd16(m + 4);
-	q->ancount = rd16(m + 6);
-	q->nscount = rd16(m + 8);
-	q->arcount = rd16(m + 10);
+	q->qdcount = wire_rd16(m + 4);
+	q->ancount = wire_rd16(m + 6);
+	q->nscount = wire_rd16(m + 8);
+	q->arcount = wire_rd16(m + 10);
 }
 
 /*
@@ -139,53 +120,26 @@ static int parse_question(query *q)
 	size_t off = DNS_HDR + q->qname_len;
 	if (q->len - off < 4u)
 		return -1;
-	q->qtype = rd16(q->msg + off);
-	q->qclass = rd16(q->msg + off + 2);
+	q->qtype = wire_rd16(q->msg + off);
+	q->qclass = wire_rd16(q->msg + off + 2);
 	q->q_end = off + 4u;
 	q->qd_ok = true;
 	return 0;
 }
 
-/* Skips a name anywhere after the question; a compression pointer ends it (not followed). */
-static int skip_name(const uint8_t *m, size_t len, size_t *off)
-{
-	size_t o = *off, total = 0;
-
-	for (;;) {
-		if (o >= len)
-			return -1;
-		uint8_t l = m[o];
-		if ((l & 0xC0u) == 0xC0u) {
-			if (len - o < 2u)
-				return -1;
-			*off = o + 2u;
-			return 0;
-		}
-		if (l & 0xC0u)
-			return -1;
-		o += 1u + l;
-		total += 1u + l;
-		if (total > MAX_NAME)
-			return -1;
-		if (l == 0) {
-			*off = o;
-			return 0;
-		}
-	}
-}
 
 static int read_rr(const query *q, size_t *off, rr_ref *rr)
 {
 	size_t o = *off;
 
 	rr->owner = o;
-	if (skip_name(q->msg, q->len, &o) != 0 || q->len - o < 10u)
+	if (wire_skip_name(q->msg, q->len, &o) != 0 || q->len - o < 10u)
 		return -1;
 	rr->owner_len = o - rr->owner;
-	rr->type = rd16(q->msg + o);
-	rr->class = rd16(q->msg + o + 2);
-	rr->ttl = rd32(q->msg + o + 4);
-	rr->rdlen = rd16(q->msg + o + 8);
+	rr->type = wire_rd16(q->msg + o);
+	rr->class = wire_rd16(q->msg + o + 2);
+	rr->ttl = wire_rd32(q->msg + o + 4);
+	rr->rdlen = wire_rd16(q->msg + o + 8);
 	rr->rdata = o + 10u;
 	if (q->len - rr->rdata < rr->rdlen)
 		return -1;
@@ -203,7 +157,7 @@ static int take_opt(query *q, const rr_ref *rr)
 	while (o < end) {
 		if (end - o < 4u)
 			return -1;
-		size_t olen = rd16(q->msg + o + 2);
+		size_t olen = wire_rd16(q->msg + o + 2);
 		if (end - o - 4u < olen)
 			return -1;
 		o += 4u + olen;     /* every option is ignored: none is implemented */
@@ -299,11 +253,11 @@ static uint8_t *write_rr_head(resp *r, uint16_t *count, size_t owner, unsigned t
 
 	if (p == NULL)
 		return NULL;
-	wr16(p, 0xC000u | (unsigned)owner);
-	wr16(p + 2, type);
-	wr16(p + 4, C_IN);
-	wr32(p + 6, ttl);
-	wr16(p + 10, (unsigned)rdlen);
+	wire_wr16(p, 0xC000u | (unsigned)owner);
+	wire_wr16(p + 2, type);
+	wire_wr16(p + 4, C_IN);
+	wire_wr32(p + 6, ttl);
+	wire_wr16(p + 10, (unsigned)rdlen);
 	(*count)++;
 	return p + RR_HEAD_LEN;
 }
@@ -316,7 +270,7 @@ static void write_rr_soa(resp *r, uint16_t *count, const ans_zone *z, size_t own
 	if (p == NULL)
 		return;
 	memcpy(p, z->soa_rdata, z->soa_rdlen);
-	wr32(p + z->soa_serial_off, serial);
+	wire_wr32(p + z->soa_serial_off, serial);
 }
 
 static void write_rr_ns(resp *r, const ans_zone *z, size_t owner)
@@ -368,13 +322,13 @@ static void write_opt(resp *r, const ans_zone *z, const query *q, int rcode)
 	if (p == NULL)
 		return;
 	p[0] = 0;
-	wr16(p + 1, T_OPT);
-	wr16(p + 3, z->udp_max < ANS_MIN_UDP ? ANS_MIN_UDP : z->udp_max);
+	wire_wr16(p + 1, T_OPT);
+	wire_wr16(p + 3, z->udp_max < ANS_MIN_UDP ? ANS_MIN_UDP : z->udp_max);
 	p[5] = (uint8_t)(rcode >> 4);
 	p[6] = 0;
 	p[7] = q->do_bit ? 0x80 : 0;
 	p[8] = 0;
-	wr16(p + 9, 0);
+	wire_wr16(p + 9, 0);
 	r->ar++;
 }
 
@@ -387,10 +341,10 @@ static void write_header(resp *r, const query *q, int rcode, bool tc)
 	b[2] = (uint8_t)(0x80u | (q->flags2 & 0x78u) | (r->aa ? 0x04u : 0) | (tc ? 0x02u : 0) |
 	                 (q->flags2 & 0x01u));
 	b[3] = (uint8_t)((q->flags3 & 0x10u) | ((unsigned)rcode & 0x0Fu));
-	wr16(b + 4, q->qd_ok ? 1u : 0u);
-	wr16(b + 6, r->an);
-	wr16(b + 8, r->ns);
-	wr16(b + 10, r->ar);
+	wire_wr16(b + 4, q->qd_ok ? 1u : 0u);
+	wire_wr16(b + 6, r->an);
+	wire_wr16(b + 8, r->ns);
+	wire_wr16(b + 10, r->ar);
 }
 
 /* ---------------------------------------------------------------- answering */
@@ -606,11 +560,11 @@ static int zone_soa(ans_zone *z, const cfg *c, char *err, size_t errlen)
 		return zone_err(err, errlen, "bad SOA rname", rname);
 	o += (size_t)n;
 	z->soa_serial_off = (unsigned)o;
-	wr32(z->soa_rdata + o, 0);
-	wr32(z->soa_rdata + o + 4, c->soa_refresh);
-	wr32(z->soa_rdata + o + 8, c->soa_retry);
-	wr32(z->soa_rdata + o + 12, c->soa_expire);
-	wr32(z->soa_rdata + o + 16, c->negative_ttl);
+	wire_wr32(z->soa_rdata + o, 0);
+	wire_wr32(z->soa_rdata + o + 4, c->soa_refresh);
+	wire_wr32(z->soa_rdata + o + 8, c->soa_retry);
+	wire_wr32(z->soa_rdata + o + 12, c->soa_expire);
+	wire_wr32(z->soa_rdata + o + 16, c->negative_ttl);
 	z->soa_rdlen = (unsigned)(o + 20u);
 	return 0;
 }

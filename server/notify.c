@@ -1,5 +1,6 @@
 /* notify.c: NOTIFY (RFC 1996) to the configured secondaries when the store's serial changes. */
 #include "notify.h"
+#include "wire.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -49,11 +50,6 @@ struct notify {
 	uint8_t rbuf[NOTIFY_MSG_MAX];
 };
 
-static void wr16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static uint16_t new_id(void)
 {
@@ -108,22 +104,22 @@ static size_t build(notify *n, uint16_t id, uint32_t serial, uint8_t *buf, size_
 	if (len > cap)
 		return 0;
 	memset(buf, 0, 12);
-	wr16(buf, id);
+	wire_wr16(buf, id);
 	buf[2] = (uint8_t)(NOTIFY_OPCODE << 3 | 0x04u);      /* opcode NOTIFY, AA */
-	wr16(buf + 4, 1);
-	wr16(buf + 6, 1);
+	wire_wr16(buf + 4, 1);
+	wire_wr16(buf + 6, 1);
 	uint8_t *p = buf + 12;
 	memcpy(p, z->apex, z->apex_len);
 	p += z->apex_len;
-	wr16(p, T_SOA);
-	wr16(p + 2, C_IN);
+	wire_wr16(p, T_SOA);
+	wire_wr16(p + 2, C_IN);
 	p += 4;
-	wr16(p, 0xC00Cu);
-	wr16(p + 2, T_SOA);
-	wr16(p + 4, C_IN);
-	wr16(p + 6, z->soa_ttl >> 16);
-	wr16(p + 8, z->soa_ttl & 0xFFFFu);
-	wr16(p + 10, z->soa_rdlen);
+	wire_wr16(p, 0xC00Cu);
+	wire_wr16(p + 2, T_SOA);
+	wire_wr16(p + 4, C_IN);
+	wire_wr16(p + 6, z->soa_ttl >> 16);
+	wire_wr16(p + 8, z->soa_ttl & 0xFFFFu);
+	wire_wr16(p + 10, z->soa_rdlen);
 	memcpy(p + 12, z->soa_rdata, z->soa_rdlen);
 	uint8_t *s = p + 12 + z->soa_serial_off;
 	s[0] = (uint8_t)(serial >> 24);

@@ -1,5 +1,6 @@
 /* tsig.c: TSIG (RFC 8945) for transfers, NOTIFY and signed queries, with libcrypto's HMAC. */
 #include "tsig.h"
+#include "wire.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -14,41 +15,8 @@
 #define T_TSIG 250u
 #define C_ANY 255u
 
-static unsigned rd16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
 
-static void wr16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
-/* Skips a name (a compression pointer ends it); -1 when it runs past len. */
-static int skip_name(const uint8_t *m, size_t len, size_t *off)
-{
-	size_t o = *off;
-	for (unsigned guard = 0; guard < 128; guard++) {
-		if (o >= len)
-			return -1;
-		uint8_t l = m[o];
-		if ((l & 0xC0u) == 0xC0u) {
-			if (len - o < 2)
-				return -1;
-			*off = o + 2;
-			return 0;
-		}
-		if (l & 0xC0u)
-			return -1;
-		o += 1u + l;
-		if (l == 0) {
-			*off = o;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 size_t tsig_size(const tsig_key *k)
 {
@@ -60,19 +28,19 @@ int tsig_locate(const uint8_t *msg, size_t len, size_t *off)
 {
 	if (len < 12)
 		return -1;
-	unsigned qd = rd16(msg + 4), an = rd16(msg + 6), ns = rd16(msg + 8), ar = rd16(msg + 10);
+	unsigned qd = wire_rd16(msg + 4), an = wire_rd16(msg + 6), ns = wire_rd16(msg + 8), ar = wire_rd16(msg + 10);
 	size_t o = 12, last = 0;
 	unsigned last_type = 0;
 	for (unsigned i = 0; i < qd; i++) {
-		if (skip_name(msg, len, &o) || len - o < 4)
+		if (wire_skip_name(msg, len, &o) || len - o < 4)
 			return -1;
 		o += 4;
 	}
 	for (unsigned i = 0; i < an + ns + ar; i++) {
 		size_t start = o;
-		if (skip_name(msg, len, &o) || len - o < 10)
+		if (wire_skip_name(msg, len, &o) || len - o < 10)
 			return -1;
-		unsigned type = rd16(msg + o), rdlen = rd16(msg + o + 8);
+		unsigned type = wire_rd16(msg + o), rdlen = wire_rd16(msg + o + 8);
 		o += 10;
 		if (len - o < rdlen)
 			return -1;
@@ -142,7 +110,7 @@ static size_t put_vars(uint8_t *p, const uint8_t *kn, int knl, const uint8_t *an
 	if (!timers_only) {
 		memcpy(p, kn, (size_t)knl);
 		o = (size_t)knl;
-		wr16(p + o, C_ANY);
+		wire_wr16(p + o, C_ANY);
 		memset(p + o + 2, 0, 4);
 		o += 6;
 		memcpy(p + o, an, (size_t)anl);
@@ -150,7 +118,7 @@ static size_t put_vars(uint8_t *p, const uint8_t *kn, int knl, const uint8_t *an
 	}
 	for (unsigned i = 0; i < 6; i++)
 		p[o + i] = (uint8_t)(now >> (8 * (5 - i)));
-	wr16(p + o + 6, TSIG_FUDGE);
+	wire_wr16(p + o + 6, TSIG_FUDGE);
 	o += 8;
 	if (!timers_only) {
 		memset(p + o, 0, 4);             /* error 0, no other data */
@@ -188,10 +156,10 @@ static int tsig_parse(const uint8_t *m, size_t len, size_t off, tsig_rr *t)
 {
 	size_t o = off, a;
 	t->owner = m + off;
-	if (plain_name(m, len, &o) || len - o < 10 || rd16(m + o) != T_TSIG)
+	if (plain_name(m, len, &o) || len - o < 10 || wire_rd16(m + o) != T_TSIG)
 		return -1;
 	t->owner_len = o - off;
-	size_t end = o + 10 + rd16(m + o + 8);
+	size_t end = o + 10 + wire_rd16(m + o + 8);
 	o += 10;
 	if (end != len)
 		return -1;
@@ -203,17 +171,17 @@ static int tsig_parse(const uint8_t *m, size_t len, size_t off, tsig_rr *t)
 	t->signed_at = 0;
 	for (unsigned i = 0; i < 6; i++)
 		t->signed_at = t->signed_at << 8 | m[o + i];
-	t->fudge = rd16(m + o + 6);
-	t->mac_len = rd16(m + o + 8);
+	t->fudge = wire_rd16(m + o + 6);
+	t->mac_len = wire_rd16(m + o + 8);
 	o += 10;
 	if (end - o < t->mac_len + 6)
 		return -1;
 	t->mac = m + o;
 	o += t->mac_len;
-	t->orig_id = rd16(m + o);
+	t->orig_id = wire_rd16(m + o);
 	t->tail = m + o + 2;
 	t->tail_len = end - o - 2;
-	return 4 + rd16(t->tail + 2) == t->tail_len ? 0 : -1;
+	return 4 + wire_rd16(t->tail + 2) == t->tail_len ? 0 : -1;
 }
 
 static bool name_eq(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
@@ -256,19 +224,19 @@ static bool request_mac(const tsig_key *k, const uint8_t *msg, size_t off, const
 		return false;
 	}
 	memcpy(d, msg, off);
-	wr16(d, t->orig_id);                       /* the id it was signed with */
-	wr16(d + 10, rd16(d + 10) - 1);            /* without the TSIG record */
+	wire_wr16(d, t->orig_id);                       /* the id it was signed with */
+	wire_wr16(d + 10, wire_rd16(d + 10) - 1);            /* without the TSIG record */
 	size_t o = off;
 	memcpy(d + o, kn, (size_t)knl);            /* canonical (lower-case) key name */
 	o += (size_t)knl;
-	wr16(d + o, C_ANY);
+	wire_wr16(d + o, C_ANY);
 	memset(d + o + 2, 0, 4);
 	o += 6;
 	memcpy(d + o, an, (size_t)anl);
 	o += (size_t)anl;
 	for (unsigned i = 0; i < 6; i++)
 		d[o + i] = (uint8_t)(t->signed_at >> (8 * (5 - i)));
-	wr16(d + o + 6, t->fudge);
+	wire_wr16(d + o + 6, t->fudge);
 	o += 8;
 	memcpy(d + o, t->tail, t->tail_len);        /* error, other length, other data */
 	o += t->tail_len;
@@ -328,7 +296,7 @@ size_t tsig_sign(const tsig_key *k, const uint8_t *msg, size_t len, uint8_t *out
 		return 0;
 	size_t o = 0;
 	if (*prior_len) {
-		wr16(d, (unsigned)*prior_len);
+		wire_wr16(d, (unsigned)*prior_len);
 		memcpy(d + 2, prior, *prior_len);
 		o = 2 + *prior_len;
 	}
@@ -344,23 +312,23 @@ size_t tsig_sign(const tsig_key *k, const uint8_t *msg, size_t len, uint8_t *out
 	uint8_t *p = out + len;
 	memcpy(p, kn, (size_t)knl);
 	p += knl;
-	wr16(p, T_TSIG);
-	wr16(p + 2, C_ANY);
+	wire_wr16(p, T_TSIG);
+	wire_wr16(p + 2, C_ANY);
 	memset(p + 4, 0, 4);
-	wr16(p + 8, (unsigned)rdlen);
+	wire_wr16(p + 8, (unsigned)rdlen);
 	p += 10;
 	memcpy(p, an, (size_t)anl);
 	p += anl;
 	for (unsigned i = 0; i < 6; i++)
 		p[i] = (uint8_t)(now >> (8 * (5 - i)));
-	wr16(p + 6, TSIG_FUDGE);
-	wr16(p + 8, mac_len);
+	wire_wr16(p + 6, TSIG_FUDGE);
+	wire_wr16(p + 8, mac_len);
 	memcpy(p + 10, mac, mac_len);
 	p += 10 + mac_len;
-	wr16(p, rd16(out));                  /* original id */
-	wr16(p + 2, 0);                      /* no error */
-	wr16(p + 4, 0);                      /* no other data */
-	wr16(out + 10, rd16(out + 10) + 1);
+	wire_wr16(p, wire_rd16(out));                  /* original id */
+	wire_wr16(p + 2, 0);                      /* no error */
+	wire_wr16(p + 4, 0);                      /* no other data */
+	wire_wr16(out + 10, wire_rd16(out + 10) + 1);
 	memcpy(prior, mac, mac_len);
 	*prior_len = mac_len;
 	return total;
@@ -370,12 +338,12 @@ size_t tsig_append_error(const uint8_t *req, size_t req_len, size_t tsig_off, ui
                          size_t len, size_t cap, int error, uint64_t now)
 {
 	size_t o = tsig_off, owner_end, alg_start, alg_end;
-	if (skip_name(req, req_len, &o))
+	if (wire_skip_name(req, req_len, &o))
 		return len;
 	owner_end = o;
 	alg_start = o + 10;
 	o = alg_start;
-	if (alg_start > req_len || skip_name(req, req_len, &o))
+	if (alg_start > req_len || wire_skip_name(req, req_len, &o))
 		return len;
 	alg_end = o;
 	size_t owner_len = owner_end - tsig_off, alg_len = alg_end - alg_start;
@@ -385,20 +353,20 @@ size_t tsig_append_error(const uint8_t *req, size_t req_len, size_t tsig_off, ui
 	uint8_t *p = msg + len;
 	memcpy(p, req + tsig_off, owner_len);
 	p += owner_len;
-	wr16(p, T_TSIG);
-	wr16(p + 2, C_ANY);
+	wire_wr16(p, T_TSIG);
+	wire_wr16(p + 2, C_ANY);
 	memset(p + 4, 0, 4);
-	wr16(p + 8, (unsigned)rdlen);
+	wire_wr16(p + 8, (unsigned)rdlen);
 	p += 10;
 	memcpy(p, req + alg_start, alg_len);
 	p += alg_len;
 	for (unsigned i = 0; i < 6; i++)
 		p[i] = (uint8_t)(now >> (8 * (5 - i)));
-	wr16(p + 6, TSIG_FUDGE);
-	wr16(p + 8, 0);                      /* no MAC */
-	wr16(p + 10, rd16(req));             /* original id */
-	wr16(p + 12, (unsigned)error);
-	wr16(p + 14, 0);                     /* no other data */
-	wr16(msg + 10, rd16(msg + 10) + 1);
+	wire_wr16(p + 6, TSIG_FUDGE);
+	wire_wr16(p + 8, 0);                      /* no MAC */
+	wire_wr16(p + 10, wire_rd16(req));             /* original id */
+	wire_wr16(p + 12, (unsigned)error);
+	wire_wr16(p + 14, 0);                     /* no other data */
+	wire_wr16(msg + 10, wire_rd16(msg + 10) + 1);
 	return len + owner_len + 10 + rdlen;
 }

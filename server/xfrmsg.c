@@ -1,6 +1,7 @@
 /* xfrmsg.c: the messages of a zone transfer: the request parsed, records packed into messages
  * with owner-name compression, each message finished (and TSIG-signed in a chain) in turn. */
 #include "xfrmsg.h"
+#include "wire.h"
 
 #include <string.h>
 
@@ -9,16 +10,7 @@
 #define HDR 12u
 #define PTR_MAX 0x3FFFu            /* compression pointers reach this far into a message */
 
-static unsigned rd16(const uint8_t *p)
-{
-	return (unsigned)p[0] << 8 | p[1];
-}
 
-static void wr16(uint8_t *p, unsigned v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 static uint8_t lower(uint8_t c)
 {
@@ -27,30 +19,6 @@ static uint8_t lower(uint8_t c)
 
 /* ---- the request ---- */
 
-/* Skips a name anywhere (a pointer ends it); -1 when malformed. */
-static int skip_name(const uint8_t *m, size_t len, size_t *off)
-{
-	size_t o = *off;
-	for (unsigned guard = 0; guard < 128; guard++) {
-		if (o >= len)
-			return -1;
-		uint8_t l = m[o];
-		if ((l & 0xC0u) == 0xC0u) {
-			if (len - o < 2)
-				return -1;
-			*off = o + 2;
-			return 0;
-		}
-		if (l & 0xC0u)
-			return -1;
-		o += 1u + l;
-		if (l == 0) {
-			*off = o;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 /* The question: one name without pointers, then type and class. */
 static int parse_question(xm_req *r)
@@ -68,8 +36,8 @@ static int parse_question(xm_req *r)
 	}
 	if (o - HDR > 255 || r->len - o < 4)
 		return -1;
-	r->qtype = (uint16_t)rd16(r->msg + o);
-	r->qclass = (uint16_t)rd16(r->msg + o + 2);
+	r->qtype = (uint16_t)wire_rd16(r->msg + o);
+	r->qclass = (uint16_t)wire_rd16(r->msg + o + 2);
 	r->q_end = o + 4;
 	return 0;
 }
@@ -78,19 +46,19 @@ static int parse_question(xm_req *r)
 static int parse_ixfr_soa(xm_req *r)
 {
 	size_t o = r->q_end;
-	unsigned an = rd16(r->msg + 6), ns = rd16(r->msg + 8);
+	unsigned an = wire_rd16(r->msg + 6), ns = wire_rd16(r->msg + 8);
 	for (unsigned i = 0; i <= an && ns > 0; i++) {
-		if (skip_name(r->msg, r->len, &o) || r->len - o < 10)
+		if (wire_skip_name(r->msg, r->len, &o) || r->len - o < 10)
 			return -1;
-		unsigned type = rd16(r->msg + o), rdlen = rd16(r->msg + o + 8);
+		unsigned type = wire_rd16(r->msg + o), rdlen = wire_rd16(r->msg + o + 8);
 		size_t rd = o + 10, end = rd + rdlen;
 		if (end > r->len)
 			return -1;
 		if (i == an) {
-			if (type != XM_T_SOA || skip_name(r->msg, end, &rd) || skip_name(r->msg, end, &rd) ||
+			if (type != XM_T_SOA || wire_skip_name(r->msg, end, &rd) || wire_skip_name(r->msg, end, &rd) ||
 			    end - rd != 20)
 				return -1;
-			r->serial = (uint32_t)rd16(r->msg + rd) << 16 | rd16(r->msg + rd + 2);
+			r->serial = (uint32_t)wire_rd16(r->msg + rd) << 16 | wire_rd16(r->msg + rd + 2);
 			r->has_serial = true;
 			return 0;
 		}
@@ -103,13 +71,13 @@ static int parse_ixfr_soa(xm_req *r)
 static void parse_opt(xm_req *r)
 {
 	size_t o = r->q_end;
-	unsigned an = rd16(r->msg + 6), ns = rd16(r->msg + 8), ar = rd16(r->msg + 10);
+	unsigned an = wire_rd16(r->msg + 6), ns = wire_rd16(r->msg + 8), ar = wire_rd16(r->msg + 10);
 	r->udp_size = 512;
 	for (unsigned i = 0; i < an + ns + ar; i++) {
-		if (skip_name(r->msg, r->len, &o) || r->len - o < 10)
+		if (wire_skip_name(r->msg, r->len, &o) || r->len - o < 10)
 			return;
-		unsigned type = rd16(r->msg + o), class = rd16(r->msg + o + 2);
-		o += 10u + rd16(r->msg + o + 8);
+		unsigned type = wire_rd16(r->msg + o), class = wire_rd16(r->msg + o + 2);
+		o += 10u + wire_rd16(r->msg + o + 8);
 		if (o > r->len)
 			return;
 		if (i >= an + ns && type == 41 && class > 512)
@@ -124,10 +92,10 @@ int xm_parse(const uint8_t *msg, size_t len, xm_req *r)
 	r->len = len;
 	if (len < HDR)
 		return -1;
-	r->id = (uint16_t)rd16(msg);
+	r->id = (uint16_t)wire_rd16(msg);
 	r->flags2 = msg[2];
 	r->opcode = (msg[2] >> 3) & 0xFu;
-	if (rd16(msg + 4) != 1 || parse_question(r))
+	if (wire_rd16(msg + 4) != 1 || parse_question(r))
 		return -1;
 	if (r->qtype == XM_T_IXFR && parse_ixfr_soa(r))
 		return -1;
@@ -152,7 +120,7 @@ static void put_header(const xm_req *r, uint8_t *out, int rcode, bool question)
 	out[1] = (uint8_t)r->id;
 	out[2] = (uint8_t)(0x80u | (r->flags2 & 0x79u) | (rcode == XM_RC_NOERROR ? 0x04u : 0));
 	out[3] = (uint8_t)(rcode & 0xF);
-	wr16(out + 4, question ? 1 : 0);
+	wire_wr16(out + 4, question ? 1 : 0);
 	memset(out + 6, 0, 6);
 }
 
@@ -232,7 +200,7 @@ static void name_write(xm_builder *b, xm_name *n, int best, unsigned shared)
 		const xm_name *d = &b->dict[best];
 		for (unsigned j = 0; j < shared; j++)
 			n->loff[n->nlab - shared + j] = d->loff[d->nlab - shared + j];
-		wr16(b->buf + at + head, 0xC000u | d->loff[d->nlab - shared]);
+		wire_wr16(b->buf + at + head, 0xC000u | d->loff[d->nlab - shared]);
 		b->len += head + 2;
 	} else {
 		b->buf[at + head] = 0;
@@ -284,7 +252,7 @@ static void msg_open(xm_builder *b)
 static int msg_close(xm_builder *b)
 {
 	size_t n = b->len;
-	wr16(b->buf + 6, b->an);
+	wire_wr16(b->buf + 6, b->an);
 	if (b->key) {
 		n = tsig_sign(b->key, b->buf, b->len, b->buf, sizeof(b->buf), b->mac, &b->mac_len,
 		              b->msgs > 0);
@@ -319,13 +287,13 @@ int xm_add(xm_builder *b, const rd_rr *rr)
 	}
 	name_write(b, &n, best, shared);
 	uint8_t *p = b->buf + b->len;
-	wr16(p, rr->type);
-	wr16(p + 2, 1);
+	wire_wr16(p, rr->type);
+	wire_wr16(p + 2, 1);
 	p[4] = (uint8_t)(rr->ttl >> 24);
 	p[5] = (uint8_t)(rr->ttl >> 16);
 	p[6] = (uint8_t)(rr->ttl >> 8);
 	p[7] = (uint8_t)rr->ttl;
-	wr16(p + 8, rr->rdlen);
+	wire_wr16(p + 8, rr->rdlen);
 	if (rr->rdlen)
 		memcpy(p + 10, rr->rdata, rr->rdlen);
 	b->len += 10u + rr->rdlen;
