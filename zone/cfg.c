@@ -465,58 +465,59 @@ static int copy_text(char *field, size_t cap, const char *v)
 	return 0;
 }
 
+/* The storage of one repeatable option: its count, bound, element array and parser. */
+typedef struct multi {
+	unsigned *n;
+	unsigned max;
+	void *base;
+	size_t size;
+	int (*parse)(const char *v, void *out);
+} multi;
+
+static int parse_addr_text(const char *v, void *out)
+{
+	uint8_t tmp[16];
+	if (strlen(v) >= 64 || (inet_pton(AF_INET, v, tmp) != 1 && inet_pton(AF_INET6, v, tmp) != 1))
+		return V6R_ESYNTAX;
+	strcpy(out, v);
+	return 0;
+}
+
+static int parse_listen_any(const char *v, void *out) { return parse_listen(v, out); }
+static int parse_acl_any(const char *v, void *out) { return parse_acl(v, out); }
+static int parse_name_any(const char *v, void *out) { return parse_name(v, out); }
+
+static multi multi_of(cfg *c, opt_type t)
+{
+	switch (t) {
+	case T_ADDRS:
+		return (multi){ &c->n_sensor_addr, CFG_MAX_SENSOR, c->sensor_addr,
+		                sizeof(c->sensor_addr[0]), parse_addr_text };
+	case T_ACL:
+		return (multi){ &c->n_allow_transfer, CFG_MAX_ACL, c->allow_transfer,
+		                sizeof(c->allow_transfer[0]), parse_acl_any };
+	case T_NOTIFY:
+		return (multi){ &c->n_notify, CFG_MAX_NOTIFY, c->notify, sizeof(c->notify[0]),
+		                parse_listen_any };
+	case T_LISTEN:
+		return (multi){ &c->n_listen, CFG_MAX_LISTEN, c->listen, sizeof(c->listen[0]),
+		                parse_listen_any };
+	default:
+		return (multi){ &c->n_ns, CFG_MAX_NS, c->ns, sizeof(c->ns[0]), parse_name_any };
+	}
+}
+
 /* Appends one value to a repeatable option, replacing the default on first explicit use. */
 static int set_multi(cfg *c, const opt *o, unsigned idx, const char *v, bool is_default)
 {
-	bool first = !is_default && !(c->set_mask & (UINT64_C(1) << idx));
-	if (o->type == T_ADDRS) {
-		uint8_t tmp[16];
-		if (first)
-			c->n_sensor_addr = 0;
-		if (c->n_sensor_addr >= CFG_MAX_SENSOR)
-			return V6R_ERANGE;
-		if (strlen(v) >= 64 || (inet_pton(AF_INET, v, tmp) != 1 && inet_pton(AF_INET6, v, tmp) != 1))
-			return V6R_ESYNTAX;
-		strcpy(c->sensor_addr[c->n_sensor_addr++], v);
-		return 0;
-	}
-	if (o->type == T_ACL) {
-		if (first)
-			c->n_allow_transfer = 0;
-		if (c->n_allow_transfer >= CFG_MAX_ACL)
-			return V6R_ERANGE;
-		int rc = parse_acl(v, &c->allow_transfer[c->n_allow_transfer]);
-		if (rc == 0)
-			c->n_allow_transfer++;
-		return rc;
-	}
-	if (o->type == T_NOTIFY) {
-		if (first)
-			c->n_notify = 0;
-		if (c->n_notify >= CFG_MAX_NOTIFY)
-			return V6R_ERANGE;
-		int rc = parse_listen(v, &c->notify[c->n_notify]);
-		if (rc == 0)
-			c->n_notify++;
-		return rc;
-	}
-	if (o->type == T_LISTEN) {
-		if (first)
-			c->n_listen = 0;
-		if (c->n_listen >= CFG_MAX_LISTEN)
-			return V6R_ERANGE;
-		int rc = parse_listen(v, &c->listen[c->n_listen]);
-		if (rc == 0)
-			c->n_listen++;
-		return rc;
-	}
-	if (first)
-		c->n_ns = 0;
-	if (c->n_ns >= CFG_MAX_NS)
+	multi m = multi_of(c, o->type);
+	if (!is_default && !(c->set_mask & (UINT64_C(1) << idx)))
+		*m.n = 0;
+	if (*m.n >= m.max)
 		return V6R_ERANGE;
-	int rc = parse_name(v, c->ns[c->n_ns]);
+	int rc = m.parse(v, (char *)m.base + *m.n * m.size);
 	if (rc == 0)
-		c->n_ns++;
+		(*m.n)++;
 	return rc;
 }
 
