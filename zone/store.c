@@ -1331,53 +1331,59 @@ int store_put(store_txn *t, const store_entry *e)
 	return 0;
 }
 
-int store_get(store_txn *t, const addr_pfx *p, store_entry *e)
+/*
+ * Finds prefix p (checked, key written to key) in the listings or the exclusions. Returns 0 with
+ * *k (0 listings, 1 exclusions) and *v set, V6R_ENOTFOUND, or an error.
+ */
+static int find_entry(store_txn *t, const addr_pfx *p, uint8_t key[KEY_LEN], unsigned *k,
+                      MDB_val *v)
 {
 	int rc = pfx_check(p);
 	if (rc)
 		return rc;
-	uint8_t key[KEY_LEN];
 	key_encode(p, key);
-	for (unsigned k = 0; k < 2; k++) {
-		MDB_val kv = { KEY_LEN, key }, v;
-		int mrc = mdb_get(t->txn, t->st->dbi[DB_LISTINGS + k], &kv, &v);
+	for (*k = 0; *k < 2; (*k)++) {
+		MDB_val kv = { KEY_LEN, key };
+		int mrc = mdb_get(t->txn, t->st->dbi[DB_LISTINGS + *k], &kv, v);
 		if (mrc == MDB_NOTFOUND)
 			continue;
-		if (mrc)
-			return txn_fail(t, mrc, "read store entry");
-		e->pfx = *p;
-		return rec_decode(&v, kind_of(k), e);
+		return mrc ? txn_fail(t, mrc, "read store entry") : 0;
 	}
 	return V6R_ENOTFOUND;
 }
 
-int store_del(store_txn *t, const addr_pfx *p)
+int store_get(store_txn *t, const addr_pfx *p, store_entry *e)
 {
-	int rc = pfx_check(p);
+	uint8_t key[KEY_LEN];
+	unsigned k;
+	MDB_val v;
+	int rc = find_entry(t, p, key, &k, &v);
 	if (rc)
 		return rc;
+	e->pfx = *p;
+	return rec_decode(&v, kind_of(k), e);
+}
+
+int store_del(store_txn *t, const addr_pfx *p)
+{
 	uint8_t key[KEY_LEN];
-	key_encode(p, key);
-	for (unsigned k = 0; k < 2; k++) {
-		MDB_val kv = { KEY_LEN, key }, old;
-		int mrc = mdb_get(t->txn, t->st->dbi[DB_LISTINGS + k], &kv, &old);
-		if (mrc == MDB_NOTFOUND)
-			continue;
-		if (mrc)
-			return txn_fail(t, mrc, "read store entry");
-		uint8_t orec[REC_HDR + STORE_REASON_MAX];
-		MDB_val ov = { old.mv_size <= sizeof(orec) ? old.mv_size : sizeof(orec), orec };
-		memcpy(orec, old.mv_data, ov.mv_size);
-		if ((rc = journal_add(t, key, k + 1, &ov, 0, NULL)) != 0)
-			return rc;
-		mrc = mdb_del(t->txn, t->st->dbi[DB_LISTINGS + k], &kv, NULL);
-		if (mrc)
-			return txn_fail(t, mrc, "delete store entry");
-		lens_dec(&t->lens[k][p->len]);
-		t->dirty = true;
-		return 0;
-	}
-	return V6R_ENOTFOUND;
+	unsigned k;
+	MDB_val old;
+	int rc = find_entry(t, p, key, &k, &old);
+	if (rc)
+		return rc;
+	uint8_t orec[REC_HDR + STORE_REASON_MAX];
+	MDB_val kv = { KEY_LEN, key },
+	        ov = { old.mv_size <= sizeof(orec) ? old.mv_size : sizeof(orec), orec };
+	memcpy(orec, old.mv_data, ov.mv_size);
+	if ((rc = journal_add(t, key, k + 1, &ov, 0, NULL)) != 0)
+		return rc;
+	int mrc = mdb_del(t->txn, t->st->dbi[DB_LISTINGS + k], &kv, NULL);
+	if (mrc)
+		return txn_fail(t, mrc, "delete store entry");
+	lens_dec(&t->lens[k][p->len]);
+	t->dirty = true;
+	return 0;
 }
 
 /* Walks database k of txn in key order. */
