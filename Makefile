@@ -7,6 +7,7 @@
 #   make test       make check, then the same tests built with -fsanitize=address,undefined,
 #                   then a clang build of everything (warnings are errors with both compilers)
 #   make fuzz       libFuzzer builds of the fuzz targets (needs clang)
+#   make bench-enrich  load time and lookup rate of the ASN table on a synthetic full table
 #   make install    PREFIX=/usr/local
 
 CC      ?= cc
@@ -50,7 +51,7 @@ LIB := $(BUILD)/libv6rep.a
 BINS := $(BUILD)/v6repd $(BUILD)/v6rep $(if $(wildcard ingest/main.c),$(BUILD)/v6rep-ingest)
 
 .SECONDARY:
-.PHONY: all deps run check check-unit check-fuzz check-e2e test test-san fuzz install clean
+.PHONY: all deps run check check-unit check-fuzz check-e2e test test-san fuzz bench-enrich install clean
 all: $(BINS) $(BUILD)/check_v6rep $(FUZZ_BIN)
 
 $(BUILD)/%.o: %.c
@@ -79,6 +80,12 @@ $(BUILD)/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(SER
 $(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Load time and lookup rate of the ASN table on a synthetic 1.3M-prefix file (not part of `all`).
+$(BUILD)/enrich_bench: $(BUILD)/tests/perf/enrich_bench.o $(INGEST_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-enrich: $(BUILD)/enrich_bench
+	$(BUILD)/enrich_bench
 
 deps:
 	@bash contrib/deps.sh

@@ -23,6 +23,7 @@ typedef struct ing_opts {
 	bool report;                  /* collect the seed's tables */
 	const volatile int *stop;     /* set by a signal handler to end --follow cleanly */
 	uint64_t follow_limit_s;      /* stop --follow after this many seconds (tests); 0 = never */
+	struct en_ctx *enrich;        /* ASN and PTR data (enrich.h), owned by the caller; NULL = none */
 } ing_opts;
 
 typedef struct ing_stats {

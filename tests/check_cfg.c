@@ -72,6 +72,19 @@ static const struct set_case {
 	{ "map-size", "1K", V6R_ERANGE, NULL },
 	{ "map-size", "12Q", V6R_ESYNTAX, "not a size" },
 	{ "no-such-option", "1", V6R_EINVAL, "unknown option 'no-such-option'" },
+	{ "ptr-server", "192.0.2.53@5353", 0, NULL },
+	{ "ptr-server", "2001:db8::53", 0, NULL },
+	{ "ptr-server", "::1@53", 0, NULL },
+	{ "ptr-server", "resolver.example", V6R_ESYNTAX, "not ADDR[@PORT]" },
+	{ "ptr-server", "192.0.2.53:53", V6R_ESYNTAX, "not ADDR[@PORT]" },
+	{ "ptr-server", "192.0.2.53@", V6R_ESYNTAX, NULL },
+	{ "ptr-server", "192.0.2.53@65536", V6R_ERANGE, NULL },
+	{ "ptr-timeout", "0", V6R_ERANGE, "out of range" },
+	{ "ptr-timeout", "2s", 0, NULL },
+	{ "ptr-cache", "3", V6R_ERANGE, "out of range" },
+	{ "ptr-budget", "0", 0, NULL },
+	{ "ptr-live", "perhaps", V6R_ESYNTAX, "yes or no" },
+	{ "asn-file", "/var/lib/v6rep/rv2.pfx2as.gz", 0, NULL },
 };
 
 START_TEST(set_values)
@@ -122,6 +135,51 @@ static char *write_tmp(const char *text)
 	close(fd);
 	return path;
 }
+
+START_TEST(enrich_settings)
+{
+	cfg c;
+	char err[256], path[16];
+	cfg_defaults(&c);
+	ck_assert(!c.ptr_live);
+	ck_assert_uint_eq(c.ptr_timeout, 1);
+	ck_assert_uint_eq(c.ptr_cache, 100000);
+	ck_assert_uint_eq(c.ptr_budget, 10000);
+	ck_assert_uint_eq(c.n_asn_file, 0);
+	ck_assert_uint_eq(c.n_ptr_server, 0);
+	ck_assert_str_eq(c.ptr_file, "");
+	/* asn-file appends up to CFG_MAX_ASN_FILES; "" empties the list. */
+	for (int i = 0; i < CFG_MAX_ASN_FILES; i++) {
+		snprintf(path, sizeof(path), "f%d", i);
+		ck_assert_int_eq(cfg_set(&c, "asn-file", path, "t", err, sizeof(err)), 0);
+	}
+	ck_assert_uint_eq(c.n_asn_file, CFG_MAX_ASN_FILES);
+	ck_assert_str_eq(c.asn_file[7], "f7");
+	ck_assert_int_eq(cfg_set(&c, "asn-file", "f8", "t", err, sizeof(err)), V6R_ERANGE);
+	ck_assert_msg(strstr(err, "too many values"), "%s", err);
+	ck_assert_int_eq(cfg_set(&c, "asn-file", "", "t", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.n_asn_file, 0);
+	ck_assert_int_eq(cfg_set(&c, "ptr-server", "2001:db8::53@5300", "t", err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg_set(&c, "ptr-server", "192.0.2.53", "t", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.n_ptr_server, 2);
+	ck_assert_str_eq(c.ptr_server[0].host, "2001:db8::53");
+	ck_assert_uint_eq(c.ptr_server[0].port, 5300);
+	ck_assert_int_eq(c.ptr_server[0].family, AF_INET6);
+	ck_assert_uint_eq(c.ptr_server[1].port, 53);
+	/* In a file, one asn-file path per line: a path may hold blanks. */
+	char *p = write_tmp("asn-file /data/rv 2.pfx2as\nasn-file /data/rv6.pfx2as\n"
+	                    "ptr-server 127.0.0.1@5353 ::1@5353\nptr-live yes\n");
+	cfg_defaults(&c);
+	int rc = cfg_load_file(&c, p, false, NULL, err, sizeof(err));
+	unlink(p);
+	ck_assert_msg(rc == 0, "%s", err);
+	ck_assert_uint_eq(c.n_asn_file, 2);
+	ck_assert_str_eq(c.asn_file[0], "/data/rv 2.pfx2as");
+	ck_assert_uint_eq(c.n_ptr_server, 2);
+	ck_assert_str_eq(c.ptr_server[1].host, "::1");
+	ck_assert(c.ptr_live);
+}
+END_TEST
 
 START_TEST(file_ok)
 {
@@ -241,6 +299,7 @@ Suite *cfg_suite(void)
 	tcase_add_test(tc, defaults);
 	tcase_add_loop_test(tc, set_values, 0, sizeof(set_cases) / sizeof(set_cases[0]));
 	tcase_add_test(tc, set_parsed);
+	tcase_add_test(tc, enrich_settings);
 	tcase_add_test(tc, file_ok);
 	tcase_add_test(tc, file_errors);
 	tcase_add_test(tc, file_missing);

@@ -17,6 +17,7 @@ int main(void)
 	srunner_add_suite(sr, render_suite());
 	srunner_add_suite(sr, xfr_suite());
 	srunner_add_suite(sr, ingest_suite());
+	srunner_add_suite(sr, enrich_suite());
 	Suite *(*const optional[])(void) = { pcap_suite, mlog_suite, p0f_suite };
 	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
 		if (optional[i])

@@ -14,6 +14,7 @@ Suite *answer_suite(void);
 Suite *render_suite(void);
 Suite *xfr_suite(void);
 Suite *ingest_suite(void);
+Suite *enrich_suite(void);
 
 /* Ingest suites, weak while their modules are being written; check_main skips a missing one. */
 Suite *pcap_suite(void) __attribute__((weak));

@@ -33,6 +33,9 @@ typedef enum opt_type {
 	T_ACL,       /* ADDR[/LEN], repeatable */
 	T_NOTIFY,    /* ADDR[:PORT] or [IPV6]:PORT, repeatable */
 	T_TSIG,      /* NAME:ALGORITHM:BASE64SECRET */
+	T_FILE,      /* file path */
+	T_FILES,     /* file paths, repeatable (one per line or option: paths may hold blanks) */
+	T_DNSSRV,    /* ADDR[@PORT] of a DNS server, repeatable */
 } opt_type;
 
 typedef struct opt {
@@ -122,6 +125,8 @@ static const opt opts[] = {
 	  "offender /64s in one /48 that list the /48" },
 	{ "flood-min", T_U32, I, 1, 100000000, "100", F(flood_min),
 	  "attempts from a /64 with under 20% associated that mark a misbehaving MTA" },
+	{ "confirm-attempts", T_U32, I, 1, 1000, "1", F(confirm_attempts),
+	  "attempts that list an address tied by timing alone (a second one confirms a coincidence-prone tie)" },
 	{ "port-reuse-min", T_U32, I, 2, 100000000, "20", F(port_reuse_min),
 	  "attempts reusing one source port that mark a misbehaving MTA" },
 	{ "sensor-code", T_CODE, I, 0, 0, "127.0.0.2", F(sensor_code), "A record of sensor listings" },
@@ -136,9 +141,25 @@ static const opt opts[] = {
 	{ "batch-interval", T_DUR, I, 1, 3600, "5s", F(batch_interval), "--follow commits this often" },
 	{ "follow-lag", T_DUR, I, 1, 86400, "10m", F(follow_lag),
 	  "--follow waits this long for a quiet input (a rotated capture) before deciding past it" },
+	{ "asn-file", T_FILES, I, 0, 0, "", F(asn_file),
+	  "IP-to-ASN data: CAIDA pfx2as (plain or gzip) or Team Cymru bulk whois output (repeatable)" },
+	{ "ptr-file", T_FILE, I, 0, 0, "", F(ptr_file),
+	  "PTR names: ADDRESS NAME lines or reverse-zone PTR records" },
+	{ "ptr-live", T_BOOL, I, 0, 0, "no", F(ptr_live),
+	  "look up PTR names that ptr-file lacks in the DNS (cached, budgeted)" },
+	{ "ptr-server", T_DNSSRV, I, 0, 0, "", F(ptr_server),
+	  "resolver for live PTR lookups (repeatable, one port for all; default: /etc/resolv.conf)" },
+	{ "ptr-timeout", T_DUR, I, 1, 60, "1s", F(ptr_timeout),
+	  "live PTR lookup timeout per server (one try each)" },
+	{ "ptr-cache", T_U32, I, 4, 10000000, "100000", F(ptr_cache),
+	  "live PTR answers kept (names for their TTL up to 1 d, failures 1 h)" },
+	{ "ptr-budget", T_U32, I, 0, 100000000, "10000", F(ptr_budget),
+	  "live PTR queries sent per run at most" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+/* cfg.set_mask has one bit per option. */
+_Static_assert(N_OPTS <= 64, "more options than bits in cfg.set_mask");
 
 static const char *const levels[] = {
 	[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
@@ -304,6 +325,37 @@ static int parse_listen(const char *s, cfg_listen *l)
 			return V6R_ERANGE;
 	}
 	strcpy(l->host, host);
+	l->port = (uint16_t)p;
+	return 0;
+}
+
+/* "ADDR[@PORT]", the way Unbound and ldns write a server: numeric address, port default 53. */
+static int parse_dnssrv(const char *s, cfg_listen *l)
+{
+	const char *at = strchr(s, '@');
+	size_t hlen = at ? (size_t)(at - s) : strlen(s);
+	uint8_t tmp[16];
+	if (hlen == 0 || hlen >= sizeof(l->host))
+		return V6R_ESYNTAX;
+	memcpy(l->host, s, hlen);
+	l->host[hlen] = '\0';
+	if (inet_pton(AF_INET, l->host, tmp) == 1)
+		l->family = AF_INET;
+	else if (inet_pton(AF_INET6, l->host, tmp) == 1)
+		l->family = AF_INET6;
+	else
+		return V6R_ESYNTAX;
+	unsigned long p = 53;
+	if (at) {
+		char *end;
+		if (!isdigit((unsigned char)at[1]))
+			return V6R_ESYNTAX;
+		p = strtoul(at + 1, &end, 10);
+		if (*end)
+			return V6R_ESYNTAX;
+		if (p == 0 || p > 65535)
+			return V6R_ERANGE;
+	}
 	l->port = (uint16_t)p;
 	return 0;
 }
@@ -483,7 +535,13 @@ static int parse_addr_text(const char *v, void *out)
 	return 0;
 }
 
+static int parse_file(const char *v, void *out)
+{
+	return !*v ? V6R_ESYNTAX : copy_text(out, CFG_PATH_MAX, v);
+}
+
 static int parse_listen_any(const char *v, void *out) { return parse_listen(v, out); }
+static int parse_dnssrv_any(const char *v, void *out) { return parse_dnssrv(v, out); }
 static int parse_acl_any(const char *v, void *out) { return parse_acl(v, out); }
 static int parse_name_any(const char *v, void *out) { return parse_name(v, out); }
 
@@ -502,6 +560,12 @@ static multi multi_of(cfg *c, opt_type t)
 	case T_LISTEN:
 		return (multi){ &c->n_listen, CFG_MAX_LISTEN, c->listen, sizeof(c->listen[0]),
 		                parse_listen_any };
+	case T_FILES:
+		return (multi){ &c->n_asn_file, CFG_MAX_ASN_FILES, c->asn_file, sizeof(c->asn_file[0]),
+		                parse_file };
+	case T_DNSSRV:
+		return (multi){ &c->n_ptr_server, CFG_MAX_PTR_SERVER, c->ptr_server,
+		                sizeof(c->ptr_server[0]), parse_dnssrv_any };
 	default:
 		return (multi){ &c->n_ns, CFG_MAX_NS, c->ns, sizeof(c->ns[0]), parse_name_any };
 	}
@@ -527,6 +591,7 @@ static int set_value(cfg *c, const opt *o, const char *v, bool is_default)
 	unsigned idx = (unsigned)(o - opts);
 	switch (o->type) {
 	case T_PATH:
+	case T_FILE:
 		return copy_text(field, CFG_PATH_MAX, v);
 	case T_USER:
 		return copy_text(field, 64, v);
@@ -550,10 +615,17 @@ static int set_value(cfg *c, const opt *o, const char *v, bool is_default)
 			return 0;
 		}
 		return parse_name(v, field);
+	case T_FILES:
+		if (!*v) {                            /* "" empties the list */
+			c->n_asn_file = 0;
+			return 0;
+		}
+		return set_multi(c, o, idx, v, is_default);
 	case T_NAMES:
 	case T_LISTEN:
 	case T_ACL:
 	case T_NOTIFY:
+	case T_DNSSRV:
 		return set_multi(c, o, idx, v, is_default);
 	case T_TSIG:
 		return parse_tsig(c, v);
@@ -568,12 +640,19 @@ static int set_value(cfg *c, const opt *o, const char *v, bool is_default)
 	}
 }
 
+/* Repeatable options: defaults (and config values, but for file paths) split on blanks. */
+static bool is_list(opt_type t)
+{
+	return t == T_LISTEN || t == T_NAMES || t == T_ADDRS || t == T_ACL || t == T_NOTIFY ||
+	       t == T_FILES || t == T_DNSSRV;
+}
+
 static const char *type_reason(const opt *o, int rc)
 {
 	if (rc == V6R_ECODE)
 		return "return code not in 127.0.0.0/8";
 	if (rc == V6R_ERANGE) {
-		if (o->type == T_LISTEN || o->type == T_NAMES || o->type == T_ACL || o->type == T_NOTIFY)
+		if (is_list(o->type))
 			return "value out of range or too many values";
 		return "value out of range";
 	}
@@ -588,6 +667,7 @@ static const char *type_reason(const opt *o, int rc)
 	case T_U64DUR: return "not a duration (like 90, 45s, 10m, 12h, 30d, 2w)";
 	case T_ACL: return "not ADDR or ADDR/LEN";
 	case T_NOTIFY: return "not ADDR[:PORT] or [IPV6]:PORT";
+	case T_DNSSRV: return "not ADDR[@PORT] (a numeric IPv4 or IPv6 address)";
 	case T_TSIG: return "not NAME:ALGORITHM:BASE64SECRET with ALGORITHM hmac-sha256, hmac-sha384, "
 	                    "hmac-sha512, hmac-sha1 or hmac-md5";
 	case T_LEVEL: return "not one of error, warning, notice, info, debug";
@@ -596,11 +676,6 @@ static const char *type_reason(const opt *o, int rc)
 	}
 }
 
-/* Splits list defaults on blanks. */
-static bool is_list(opt_type t)
-{
-	return t == T_LISTEN || t == T_NAMES || t == T_ADDRS || t == T_ACL || t == T_NOTIFY;
-}
 
 static void set_default(cfg *c, const opt *o)
 {
@@ -679,7 +754,7 @@ static int apply_line(cfg *c, char *name, char *value, const char *where, char *
                       size_t errlen)
 {
 	const opt *o = find_opt(name);
-	if (o && is_list(o->type) && strchr(value, ' ')) {
+	if (o && is_list(o->type) && o->type != T_FILES && strchr(value, ' ')) {
 		for (char *save = NULL, *t = strtok_r(value, " \t", &save); t;
 		     t = strtok_r(NULL, " \t", &save)) {
 			int rc = cfg_set(c, name, t, where, err, errlen);
@@ -789,7 +864,8 @@ static const char *type_name(opt_type t)
 		[T_DUR] = "DURATION", [T_SIZE] = "SIZE", [T_CODE] = "CODE", [T_TEXT] = "TEXT",
 		[T_LISTEN] = "ADDR[:PORT]", [T_LEVEL] = "LEVEL", [T_BOOL] = "yes|no", [T_USER] = "USER",
 		[T_ADDRS] = "ADDR", [T_U64DUR] = "DURATION", [T_ACL] = "ADDR[/LEN]",
-		[T_NOTIFY] = "ADDR[:PORT]", [T_TSIG] = "NAME:ALG:SECRET",
+		[T_NOTIFY] = "ADDR[:PORT]", [T_TSIG] = "NAME:ALG:SECRET", [T_FILE] = "FILE",
+		[T_FILES] = "FILE", [T_DNSSRV] = "ADDR[@PORT]",
 	};
 	return names[t];
 }

@@ -21,6 +21,8 @@
 #define CFG_MAX_ACL 32        /* allow-transfer entries */
 #define CFG_MAX_NOTIFY 16     /* notify targets */
 #define CFG_TSIG_SECRET_MAX 256
+#define CFG_MAX_ASN_FILES 8   /* asn-file entries */
+#define CFG_MAX_PTR_SERVER 4  /* ptr-server entries */
 
 /* An address prefix of an access list: IPv4 is kept v4-mapped (::ffff:a.b.c.d, len + 96). */
 typedef struct cfg_acl {
@@ -81,7 +83,7 @@ typedef struct cfg {
 	uint32_t attempt_window, pair_window, chain_window, reject_window;   /* seconds */
 	uint32_t min_score, port_gap, nat_max;
 	uint64_t expire_after;                   /* seconds */
-	uint32_t aggregate_min, flood_min, port_reuse_min;
+	uint32_t aggregate_min, flood_min, port_reuse_min, confirm_attempts;
 	uint8_t sensor_code[4], aggregate_code[4], ipv4_code[4];
 	bool publish_ipv4;
 	char allowlist[CFG_PATH_MAX];
@@ -89,6 +91,15 @@ typedef struct cfg {
 	char log_timezone[64];
 	uint32_t batch_interval;                 /* seconds */
 	uint32_t follow_lag;                     /* seconds */
+	/* ingest enrichment (ingest/enrich.h) */
+	char asn_file[CFG_MAX_ASN_FILES][CFG_PATH_MAX];  /* pfx2as or Cymru files, loaded in order */
+	unsigned n_asn_file;
+	char ptr_file[CFG_PATH_MAX];
+	bool ptr_live;                           /* live PTR lookups */
+	cfg_listen ptr_server[CFG_MAX_PTR_SERVER];   /* "" = /etc/resolv.conf */
+	unsigned n_ptr_server;
+	uint32_t ptr_timeout;                    /* seconds */
+	uint32_t ptr_cache, ptr_budget;
 	/* bookkeeping: which options were set explicitly (index in the option table) */
 	uint64_t set_mask;
 } cfg;
