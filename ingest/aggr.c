@@ -15,6 +15,7 @@
 #define HOST_SLOTS 4
 
 typedef struct src_stat {
+	uint64_t last_us;         /* latest attempt: the entry is forgotten expire_s after it */
 	uint32_t attempts, assoc;
 	uint32_t same_port;       /* consecutive attempts from one /128 with one source port */
 	uint16_t last_sport;
@@ -22,14 +23,21 @@ typedef struct src_stat {
 	uint8_t misbehaving;
 	uint8_t multi;            /* distinct addresses active at the same time: several hosts */
 	uint8_t n_hosts;
-	struct { uint8_t iid[8]; uint64_t first_us, last_us; } host[HOST_SLOTS];
+	struct {
+		uint8_t iid[8];
+		uint64_t first_us, last_us;
+		uint32_t clean;       /* pairings with its own clean IPv4 (as_verdict.clean) */
+	} host[HOST_SLOTS];
 } src_stat;
 
 /* A pending offender: per /128 for native addresses (the listed prefix is chosen when writing). */
 typedef struct pend {
 	evid e;
 	uint8_t kind;             /* enum at_kind */
+	uint8_t held;             /* set by ag_write: waits for a confirming attempt */
+	uint8_t clean;            /* set by ag_write: the host's own IPv4 is clean */
 } pend;
+
 
 typedef struct legit_rec {
 	uint64_t last_us;
@@ -44,6 +52,8 @@ void ag_cfg_defaults(ag_cfg *c)
 	c->agg48_min = 4;
 	c->flood_min = 100;
 	c->portreuse_min = 20;
+	c->confirm_min = 1;
+	c->hold_us = 86400 * SEC;
 	memcpy(c->code, c2, 4);
 	memcpy(c->code48, c3, 4);
 	memcpy(c->code_v4, c4, 4);
@@ -58,7 +68,7 @@ int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report)
 	if (ht_init(&a->pending, KEYLEN, sizeof(pend), 256) || ht_init(&a->committed, KEYLEN, 8, 256) ||
 	    ht_init(&a->src64, 8, sizeof(src_stat), 1024) || ht_init(&a->legit48, 6, sizeof(legit_rec), 64) ||
 	    ht_init(&a->seen, 16, 1, report ? 4096 : 16) || ht_init(&a->rej4, 4, sizeof(evid), 16) ||
-	    ht_init(&a->off128, 16, 1, 256) || ht_init(&a->off64n, 8, 4, 256)) {
+	    ht_init(&a->off128, 16, 8, 256) || ht_init(&a->off64n, 8, 4, 256)) {
 		ag_free(a);
 		return V6R_ENOMEM;
 	}
@@ -158,7 +168,7 @@ static void count_report(ag_ctx *a, const as_verdict *v)
  * identifier, are different hosts (a NAT, a shared LAN); a host rotating privacy addresses
  * (RFC 8981) uses random ones, one after another.
  */
-static void track_hosts(src_stat *s, const uint8_t src[16], uint64_t first, uint64_t last)
+static unsigned track_hosts(src_stat *s, const uint8_t src[16], uint64_t first, uint64_t last)
 {
 	const uint8_t *iid = src + 8;
 	unsigned i;
@@ -170,6 +180,7 @@ static void track_hosts(src_stat *s, const uint8_t src[16], uint64_t first, uint
 		memcpy(s->host[i].iid, iid, 8);
 		s->host[i].first_us = first;
 		s->host[i].last_us = last;
+		s->host[i].clean = 0;
 	}
 	if (first < s->host[i].first_us)
 		s->host[i].first_us = first;
@@ -185,6 +196,7 @@ static void track_hosts(src_stat *s, const uint8_t src[16], uint64_t first, uint
 		    at_stable_iid(src) || at_stable_iid(other))
 			s->multi = 1;
 	}
+	return i;
 }
 
 static void track_source(ag_ctx *a, const as_verdict *v)
@@ -195,11 +207,14 @@ static void track_source(ag_ctx *a, const as_verdict *v)
 		return;
 	s->attempts++;
 	s->assoc += v->offender;
+	if (v->a.last_us > s->last_us)
+		s->last_us = v->a.last_us;
 	bool same = memcmp(s->last_src, v->a.src, 16) == 0 && s->last_sport == v->a.sport;
 	s->same_port = same ? s->same_port + 1 : 1;
 	memcpy(s->last_src, v->a.src, 16);
 	s->last_sport = v->a.sport;
-	track_hosts(s, v->a.src, v->a.first_us, v->a.last_us);
+	unsigned h = track_hosts(s, v->a.src, v->a.first_us, v->a.last_us);
+	s->host[h].clean += v->clean;
 	if (s->same_port >= a->cfg.portreuse_min ||
 	    (s->attempts >= a->cfg.flood_min && s->assoc * 5 < s->attempts))
 		s->misbehaving = 1;
@@ -256,12 +271,14 @@ static void add_offender(ag_ctx *a, const as_verdict *v)
 		e->e.rejects = v->rejects;
 	e->e.hosts = 1;
 	/* Distinct offender addresses per /64 over the whole run (a group's evidence.hosts). */
-	uint8_t *seen = ht_put(&a->off128, v->a.src, &created);
+	uint64_t *seen = ht_put(&a->off128, v->a.src, &created);
 	if (seen && created) {
 		uint32_t *n = ht_put(&a->off64n, v->a.src, &created);
 		if (n)
 			(*n)++;
 	}
+	if (seen && v->a.last_us > *seen)
+		*seen = v->a.last_us;
 }
 
 /* Timing-only ties to a shared IPv4 convict nobody but its dominant sender: drop the others. */
@@ -308,6 +325,12 @@ void ag_verdict(ag_ctx *a, const as_verdict *v)
 	}
 	if (v->offender)
 		add_offender(a, v);
+}
+
+void ag_prefetch(const ag_ctx *a, const uint8_t src[16])
+{
+	ht_prefetch(&a->src64, src);
+	ht_prefetch(&a->legit48, src);
 }
 
 void ag_reject(ag_ctx *a, const ev_reject *r)
@@ -504,6 +527,51 @@ static int unlist_shared_64(ag_ctx *a, store_txn *t, const addr_pfx *p64)
 	return rc;
 }
 
+/*
+ * Whether a pending offender is written now. A tie made by timing alone (a pair with an IPv4
+ * attempt, a rejection just before) can be a coincidence on a busy sensor: one attempt does not
+ * list an address that is not listed yet; it waits (hold_us) for confirm_min attempts. An
+ * address that pairs with a clean IPv4 (its own: never rejected) at least as often as with the
+ * rejected one is a legitimate host that fell near another's fallback: not listed. Embeddings
+ * (6to4, Teredo, ISATAP, NAT64, low 32 bits) name the IPv4 and list at once. Sets e->held and
+ * e->clean afresh on every run (ag_write may be rerun).
+ */
+/* How often the host at addr paired with its own clean IPv4 (0 when its slot is gone). */
+static uint32_t clean_pairs(const ag_ctx *a, const uint8_t addr[16])
+{
+	const src_stat *s = ht_get(&a->src64, addr);
+	for (unsigned i = 0; s && i < s->n_hosts; i++)
+		if (memcmp(s->host[i].iid, addr + 8, 8) == 0)
+			return s->host[i].clean;
+	return 0;
+}
+
+static int offender_ready(ag_ctx *a, store_txn *t, const addr_pfx *p, pend *e, bool *ready)
+{
+	const unsigned strong = EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP | EVID_F_NAT64 |
+	                        EVID_F_LOW32;
+	e->held = e->clean = 0;
+	*ready = true;
+	if (e->e.features & strong)
+		return 0;
+	if (clean_pairs(a, p->a) >= e->e.attempts) {
+		e->clean = 1;
+		a->skipped_clean++;
+		*ready = false;
+		return 0;
+	}
+	if (e->e.attempts >= a->cfg.confirm_min)
+		return 0;
+	store_entry x;
+	int rc = store_txn_lpm(t, p->a, 64, 128, STORE_LISTING, a->now, &x);
+	if (rc == 0 || rc != V6R_ENOTFOUND)
+		return rc == 0 ? 0 : rc;     /* listed already: new evidence renews it */
+	e->held = 1;
+	a->held++;
+	*ready = false;
+	return 0;
+}
+
 static int write_offenders(ag_ctx *a, store_txn *t)
 {
 	htab groups;
@@ -512,10 +580,14 @@ static int write_offenders(ag_ctx *a, store_txn *t)
 	void *v;
 	int rc = ht_init(&groups, KEYLEN, sizeof(evid), a->pending.n);
 	while (rc == 0 && ht_next(&a->pending, &it, &k, &v)) {
-		const pend *e = v;
+		pend *e = v;
 		addr_pfx p;
+		bool ready;
 		memcpy(p.a, k, 16);
 		p.len = ((const uint8_t *)k)[16];
+		rc = offender_ready(a, t, &p, e, &ready);
+		if (rc || !ready)
+			continue;
 		const src_stat *s = ht_get(&a->src64, p.a);
 		if (!groups_to_64(e->kind) || (s && s->multi)) {
 			if (groups_to_64(e->kind)) {
@@ -600,7 +672,7 @@ int ag_write(ag_ctx *a, store_txn *t)
 {
 	a->listed = a->renewed = a->skipped_excluded = a->skipped_operator = 0;
 	a->skipped_misbehaving = a->skipped_stale = a->aggregates = a->v4_listed = 0;
-	a->narrowed = 0;
+	a->narrowed = a->held = a->skipped_clean = 0;
 	int rc = write_legit(a, t);
 	if (rc == 0)
 		rc = write_offenders(a, t);
@@ -609,15 +681,79 @@ int ag_write(ag_ctx *a, store_txn *t)
 	return rc;
 }
 
+/* ---- Forgetting: memory follows the expiry window, not the length of the input ---- */
+
+static bool fresh_src(const void *k, const void *v, void *arg)
+{
+	return ((const src_stat *)v)->last_us >= *(const uint64_t *)arg;
+}
+
+static bool fresh_legit(const void *k, const void *v, void *arg)
+{
+	return ((const legit_rec *)v)->last_us >= *(const uint64_t *)arg || ((const legit_rec *)v)->dirty;
+}
+
+static bool fresh_u64(const void *k, const void *v, void *arg)
+{
+	uint64_t t;
+	memcpy(&t, v, 8);
+	return t >= *(const uint64_t *)arg;
+}
+
+/*
+ * Once a day of input time, drops what is older than the expiry window: source behaviour,
+ * legitimate /48s (the store keeps them), evidence times already committed (reloaded from the
+ * store when needed) and the offender addresses behind group host counts. A listing cannot
+ * outlive its evidence by more than expire_s, so nothing older can matter.
+ */
+static void forget_old(ag_ctx *a)
+{
+	uint64_t horizon = a->cfg.expire_s * SEC;
+	if (a->input_us < a->swept_us + 86400 * SEC || a->input_us < horizon)
+		return;
+	a->swept_us = a->input_us;
+	uint64_t before = a->input_us - horizon;
+	(void)ht_filter(&a->src64, fresh_src, &before);
+	(void)ht_filter(&a->legit48, fresh_legit, &before);
+	(void)ht_filter(&a->committed, fresh_u64, &before);
+	if (ht_filter(&a->off128, fresh_u64, &before) != 0)
+		return;
+	htab n64;
+	if (ht_init(&n64, 8, 4, a->off64n.n) != 0)
+		return;
+	size_t it = 0;
+	const void *k;
+	void *v;
+	while (ht_next(&a->off128, &it, &k, &v)) {
+		bool created;
+		uint32_t *n = ht_put(&n64, k, &created);
+		if (n)
+			(*n)++;
+	}
+	ht_free(&a->off64n);
+	a->off64n = n64;
+}
+
 void ag_committed(ag_ctx *a)
 {
 	size_t it = 0;
 	const void *k;
 	void *v;
+	htab keep;   /* offenders held for confirmation, until their hold runs out */
+	bool kept = ht_init(&keep, KEYLEN, sizeof(pend), 256) == 0;
 	while (ht_next(&a->pending, &it, &k, &v)) {
 		bool created;
-		uint64_t *t = ht_put(&a->committed, k, &created);
 		const pend *e = v;
+		if (e->held) {
+			pend *h = kept && e->e.last_us + a->cfg.hold_us >= a->input_us ?
+			          ht_put(&keep, k, &created) : NULL;
+			if (h)
+				*h = *e;
+			continue;
+		}
+		if (e->clean)
+			continue;
+		uint64_t *t = ht_put(&a->committed, k, &created);
 		if (t && e->e.last_us > *t)
 			*t = e->e.last_us;
 	}
@@ -626,6 +762,10 @@ void ag_committed(ag_ctx *a)
 		((legit_rec *)v)->dirty = 0;
 	ht_free(&a->pending);
 	ht_free(&a->rej4);
-	if (ht_init(&a->pending, KEYLEN, sizeof(pend), 256) == 0)
-		(void)ht_init(&a->rej4, 4, sizeof(evid), 16);
+	if (kept)
+		a->pending = keep;
+	else
+		(void)ht_init(&a->pending, KEYLEN, sizeof(pend), 256);
+	(void)ht_init(&a->rej4, 4, sizeof(evid), 16);
+	forget_old(a);
 }

@@ -32,6 +32,8 @@ typedef struct ag_cfg {
 	unsigned agg48_min;      /* 4 */
 	unsigned flood_min;      /* 100 */
 	unsigned portreuse_min;  /* 20 */
+	unsigned confirm_min;    /* 1: attempts that list an address tied by timing alone */
+	uint64_t hold_us;        /* 1 day: how long a first such attempt waits for a second */
 	uint8_t code[4];         /* sensor listings: 127.0.0.2 */
 	uint8_t code48[4];       /* aggregates: 127.0.0.3 */
 	bool publish_v4;         /* list the rejected IPv4 addresses too (off) */
@@ -64,10 +66,14 @@ typedef struct ag_ctx {
 	bool report;
 	ag_report rep;
 	uint64_t now;            /* wall clock for expiry decisions */
+	uint64_t input_us;       /* input time reached (set by the caller before ag_write) */
+	uint64_t swept_us;       /* input time of the last forgetting of old state */
 	/* results of the last commit */
 	uint64_t listed, renewed, skipped_excluded, skipped_operator, skipped_misbehaving,
 	         skipped_stale, aggregates, v4_listed, narrowed;
 	uint64_t revoked;        /* pending ties dropped because their IPv4 turned out shared */
+	uint64_t held;           /* offenders waiting for a confirming attempt (last commit) */
+	uint64_t skipped_clean;  /* offenders paired more often with their own clean IPv4 */
 } ag_ctx;
 
 int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report);
@@ -78,6 +84,9 @@ int ag_allow(ag_ctx *a, const addr_pfx *p, size_t n);
 
 /* Takes one verdict (the assoc callback). */
 void ag_verdict(ag_ctx *a, const as_verdict *v);
+
+/* A verdict on an attempt from src comes soon: prefetch its per-source records. */
+void ag_prefetch(const ag_ctx *a, const uint8_t src[16]);
 
 /* Takes one rejection (for publish_v4). */
 void ag_reject(ag_ctx *a, const ev_reject *r);

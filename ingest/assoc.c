@@ -1,6 +1,7 @@
 /* assoc.c: the association of IPv6 sensor attempts with DNSBL-rejected IPv4 addresses. */
 #include "assoc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +50,12 @@ int as_init(as_ctx *c, const as_cfg *cfg, uint64_t att_window_us, as_verdict_fn 
 	c->on_verdict = fn;
 	c->arg = arg;
 	c->delay_us = cfg->pair_us + att_window_us + 5 * SEC;
-	c->rej_sweep_at = 4096;
+	c->v4w.size = sizeof(att);
+	c->v4w.toff = offsetof(att, first_us);
+	c->v6w.size = sizeof(as_seen);
+	c->v6w.toff = offsetof(as_seen, t);
+	c->rw.size = sizeof(as_reject_ev);
+	c->rw.toff = offsetof(as_reject_ev, t);
 	if (ht_init(&c->rej, 4, sizeof(rej_hist), 1024) || ht_init(&c->nat, 4, sizeof(nat_hist), 256)) {
 		as_free(c);
 		return V6R_ENOMEM;
@@ -61,13 +67,16 @@ void as_free(as_ctx *c)
 {
 	ht_free(&c->rej);
 	ht_free(&c->nat);
-	free(c->v4q);
+	free(c->v4w.buf);
+	free(c->v6w.buf);
+	free(c->rw.buf);
 	free(c->v6q);
-	free(c->rq);
-	free(c->dq);
-	c->v4q = c->v6q = NULL;
-	c->rq = NULL;
-	c->dq = NULL;
+	free(c->dirty);
+	free(c->gone);
+	c->gone = NULL;
+	c->v4w.buf = c->v6w.buf = c->rw.buf = NULL;
+	c->v6q = NULL;
+	c->dirty = NULL;
 }
 
 /* ---- Growable FIFOs ---- */
@@ -93,6 +102,94 @@ static int fifo_push(void **buf, size_t *head, size_t *len, size_t *cap, size_t 
 
 #define FIFO_AT(q, head, cap, i) (&(q)[((head) + (i)) % (cap)])
 
+/* ---- Time windows ---- */
+
+static void *win_at(const as_win *w, size_t i)
+{
+	return w->buf + i * w->size;
+}
+
+static uint64_t win_t(const as_win *w, size_t i)
+{
+	uint64_t t;
+	memcpy(&t, w->buf + i * w->size + w->toff, sizeof(t));
+	return t;
+}
+
+/* Room for one more item at hi: compact when the front half is free, else grow. */
+static int win_room(as_win *w)
+{
+	if (w->hi < w->cap)
+		return 0;
+	if (w->lo >= w->cap / 2 && w->lo > 0) {
+		memmove(w->buf, win_at(w, w->lo), (w->hi - w->lo) * w->size);
+		w->hi -= w->lo;
+		w->lo = 0;
+		return 0;
+	}
+	size_t ncap = w->cap ? w->cap * 2 : 256;
+	uint8_t *nb = realloc(w->buf, ncap * w->size);
+	if (!nb)
+		return V6R_ENOMEM;
+	w->buf = nb;
+	w->cap = ncap;
+	return 0;
+}
+
+/* Appends item without ordering it (loading; win_sort follows). */
+static int win_append(as_win *w, const void *item)
+{
+	if (win_room(w))
+		return V6R_ENOMEM;
+	memcpy(win_at(w, w->hi++), item, w->size);
+	return 0;
+}
+
+/* Inserts item at its place in time order, searching from the back (items come nearly in order). */
+static int win_insert(as_win *w, const void *item)
+{
+	uint64_t t;
+	memcpy(&t, (const uint8_t *)item + w->toff, sizeof(t));
+	if (win_room(w))
+		return V6R_ENOMEM;
+	size_t i = w->hi;
+	while (i > w->lo && win_t(w, i - 1) > t)
+		i--;
+	memmove(win_at(w, i + 1), win_at(w, i), (w->hi - i) * w->size);
+	memcpy(win_at(w, i), item, w->size);
+	w->hi++;
+	return 0;
+}
+
+/* Index of the first item with time >= t (hi when none). */
+static size_t win_lower(const as_win *w, uint64_t t)
+{
+	size_t a = w->lo, b = w->hi;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (win_t(w, m) < t)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+static int win_cmp(const void *x, const void *y, void *arg)
+{
+	size_t toff = *(const size_t *)arg;
+	uint64_t a, b;
+	memcpy(&a, (const uint8_t *)x + toff, sizeof(a));
+	memcpy(&b, (const uint8_t *)y + toff, sizeof(b));
+	return a < b ? -1 : a > b;
+}
+
+static void win_sort(as_win *w)
+{
+	if (w->hi > w->lo)
+		qsort_r(win_at(w, w->lo), w->hi - w->lo, w->size, win_cmp, &w->toff);
+}
+
 /* ---- Rejections ---- */
 
 static const rej_hist *rej_get(const as_ctx *c, const uint8_t v4[4], uint64_t at_us)
@@ -111,27 +208,27 @@ bool as_rejected(const as_ctx *c, const uint8_t v4[4], uint64_t at_us, uint32_t 
 	return h != NULL;
 }
 
-/* Rebuilds the rejection table without the entries older than the window. */
-static void rej_sweep(as_ctx *c)
+static int key_push(uint32_t **v, size_t *n, size_t *cap, const uint8_t v4[4])
 {
-	htab fresh;
-	size_t it = 0;
-	const void *k;
-	void *v;
-	if (ht_init(&fresh, 4, sizeof(rej_hist), c->rej.n) != 0)
-		return;
-	while (ht_next(&c->rej, &it, &k, &v)) {
-		const rej_hist *h = v;
-		bool created;
-		if (h->r.last_us + c->cfg.reject_us < c->watermark)
-			continue;
-		rej_hist *n = ht_put(&fresh, k, &created);
-		if (n)
-			*n = *h;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 1024;
+		uint32_t *nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return V6R_ENOMEM;
+		*v = nv;
+		*cap = ncap;
 	}
-	ht_free(&c->rej);
-	c->rej = fresh;
-	c->rej_sweep_at = c->rej.n * 2 + 4096;
+	memcpy(&(*v)[(*n)++], v4, 4);
+	return 0;
+}
+
+/* Remembers that the history of v4 changed since the last as_rej_clean. */
+static int mark_dirty(as_ctx *c, rej_hist *h, const uint8_t v4[4])
+{
+	if (h->dirty)
+		return 0;
+	h->dirty = 1;
+	return key_push(&c->dirty, &c->n_dirty, &c->dirty_cap, v4);
 }
 
 int as_reject(as_ctx *c, const ev_reject *r)
@@ -154,7 +251,7 @@ int as_reject(as_ctx *c, const ev_reject *r)
 		if ((r->t_us > lt ? r->t_us - lt : lt - r->t_us) <= REJ_SAME_US) {
 			if (!h->r.port[last] && r->port) {
 				h->r.port[last] = r->port;
-				h->dirty = 1;
+				return mark_dirty(c, h, r->addr + 12);
 			}
 			return 0;
 		}
@@ -164,14 +261,11 @@ int as_reject(as_ctx *c, const ev_reject *r)
 	h->r.t[h->r.count % REJ_RING] = r->t_us;
 	h->r.port[h->r.count % REJ_RING] = r->port;
 	h->r.count++;
-	h->dirty = 1;
+	if (mark_dirty(c, h, r->addr + 12))
+		return V6R_ENOMEM;
 	as_reject_ev ev = { .port = r->port, .t = r->t_us };
 	memcpy(ev.v4, r->addr + 12, 4);
-	if (fifo_push((void **)&c->rq, &c->r_head, &c->r_len, &c->r_cap, sizeof(ev), &ev))
-		return V6R_ENOMEM;
-	if (c->rej.n >= c->rej_sweep_at)
-		rej_sweep(c);
-	return 0;
+	return win_insert(&c->rw, &ev);
 }
 
 /* ---- Scoring ---- */
@@ -238,6 +332,22 @@ static void score_pair(const as_ctx *c, const att *a6, uint8_t kind, const att *
 	}
 }
 
+/* Offline enrichment: the same origin AS, and for a rejected X the PTR names (assoc.h). */
+static void score_enrich(const as_ctx *c, const att *a6, cand *k)
+{
+	uint8_t v4m[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	memcpy(v4m + 12, k->v4, 4);
+	if (en_same_asn(c->en, a6->src, v4m)) {
+		k->score += 10;
+		k->features |= EVID_F_ASN;
+	}
+	int ptr = k->rejected ? en_ptr_agree(c->en, a6->src, v4m) : 0;
+	if (ptr > 0) {
+		k->score += ptr == 2 ? 20 : 10;
+		k->features |= EVID_F_PTR;
+	}
+}
+
 static void finish_cand(const as_ctx *c, const att *a6, cand *k)
 {
 	const rej_hist *h = rej_get(c, k->v4, a6->first_us);
@@ -245,6 +355,8 @@ static void finish_cand(const as_ctx *c, const att *a6, cand *k)
 	k->rejects = h ? h->r.count : 0;
 	if (k->rejected)
 		score_chain(c, a6, k);
+	if (c->en)
+		score_enrich(c, a6, k);
 }
 
 static void consider(const cand *k, cand *best, cand *legit)
@@ -272,41 +384,63 @@ static void cands_embedded(const as_ctx *c, const att *a6, const at_info *ai, ca
 		consider(&k, best, legit);
 }
 
-static uint64_t gap_us(uint64_t x, uint64_t y)
-{
-	return x > y ? x - y : y - x;
-}
-
 /*
- * Whether some other IPv6 attempt (pending, or decided recently) lies closer in time to the
- * IPv4 attempt b than a6: one IPv4 attempt is the fallback of one connect() chain, so it pairs
- * with the closest IPv6 attempt only, and a scanner's SYN that happens to fall near another
- * host's fallback does not borrow it.
+ * One IPv4 attempt is the fallback of one connect() chain, so it pairs with the closest IPv6
+ * attempt only, and a scanner's SYN that happens to fall near another host's fallback does not
+ * borrow it. Another source's IPv6 attempt o (pending or decided recently) is closer to the IPv4
+ * attempt b than a6 is when |o - b| < |a6 - b|: for b after a6 that is an o in (a6, 2b - a6), for
+ * b before a6 an o in (2b - a6, a6). So the nearest other-source attempts on either side of a6,
+ * found once, bound the IPv4 attempts that pair.
  */
-static bool closer_v6(const as_ctx *c, const att *a6, const att *b, uint64_t gap)
+typedef struct nbrs {
+	bool has_prev, has_next;
+	uint64_t prev, next;     /* first SYN times */
+} nbrs;
+
+static void v6_neighbours(const as_ctx *c, const att *a6, nbrs *n)
 {
-	for (size_t i = 0; i < c->v6_len; i++) {
-		const att *o = FIFO_AT(c->v6q, c->v6_head, c->v6_cap, i);
-		if (o->first_us != a6->first_us && gap_us(o->first_us, b->first_us) < gap &&
-		    memcmp(o->src, a6->src, 16) != 0)
-			return true;
+	const as_win *w = &c->v6w;
+	size_t at = win_lower(w, a6->first_us), i;
+	n->has_prev = n->has_next = false;
+	for (i = at; i < w->hi; i++) {
+		const as_seen *o = win_at(w, i);
+		if (o->t > a6->first_us && memcmp(o->src, a6->src, 16) != 0) {
+			n->has_next = true;
+			n->next = o->t;
+			break;
+		}
 	}
-	for (size_t i = 0; i < c->d_len; i++) {
-		const as_seen *o = FIFO_AT(c->dq, c->d_head, c->d_cap, i);
-		if (gap_us(o->t, b->first_us) < gap && memcmp(o->src, a6->src, 16) != 0)
-			return true;
+	for (i = at; i > w->lo; i--) {
+		const as_seen *o = win_at(w, i - 1);
+		if (memcmp(o->src, a6->src, 16) != 0) {
+			n->has_prev = true;
+			n->prev = o->t;
+			break;
+		}
 	}
-	return false;
 }
 
-/* Candidates from IPv4 attempts at the sensor around the IPv6 attempt. */
+/* Candidates from IPv4 attempts at the sensor around the IPv6 attempt: those within the pair
+ * window that no other source's IPv6 attempt is closer to, i.e. at t4 with prev + t6 <= 2 t4 and
+ * 2 t4 <= next + t6 (a tie goes to a6). */
 static void cands_paired(const as_ctx *c, const att *a6, uint8_t kind, cand *best, cand *legit)
 {
-	for (size_t i = 0; i < c->v4_len; i++) {
-		const att *b = FIFO_AT(c->v4q, c->v4_head, c->v4_cap, i);
-		uint64_t gap = gap_us(a6->first_us, b->first_us);
-		if (gap > c->cfg.pair_us || closer_v6(c, a6, b, gap))
-			continue;
+	const as_win *w = &c->v4w;
+	uint64_t t6 = a6->first_us;
+	uint64_t lo = t6 >= c->cfg.pair_us ? t6 - c->cfg.pair_us : 0, hi = t6 + c->cfg.pair_us;
+	size_t i = win_lower(w, lo);
+	if (i == w->hi || win_t(w, i) > hi)
+		return;
+	nbrs n;
+	v6_neighbours(c, a6, &n);
+	if (n.has_prev && (n.prev + t6 + 1) / 2 > lo) {
+		lo = (n.prev + t6 + 1) / 2;     /* the smallest t4 with 2 t4 >= prev + t6 */
+		i = win_lower(w, lo);
+	}
+	if (n.has_next && (n.next + t6) / 2 < hi)
+		hi = (n.next + t6) / 2;         /* the largest t4 with 2 t4 <= next + t6 */
+	for (; i < w->hi && win_t(w, i) <= hi; i++) {
+		const att *b = win_at(w, i);
 		cand k = { 0 };
 		memcpy(k.v4, b->src + 12, 4);
 		score_pair(c, a6, kind, b, &k);
@@ -318,10 +452,10 @@ static void cands_paired(const as_ctx *c, const att *a6, uint8_t kind, cand *bes
 /* Candidates from production rejections shortly before the IPv6 attempt (no sensor IPv4). */
 static void cands_chained(const as_ctx *c, const att *a6, cand *best, cand *legit)
 {
-	for (size_t i = 0; i < c->r_len; i++) {
-		const as_reject_ev *r = FIFO_AT(c->rq, c->r_head, c->r_cap, i);
-		if (r->t > a6->first_us || a6->first_us - r->t > c->cfg.chain_us)
-			continue;
+	const as_win *w = &c->rw;
+	uint64_t from = a6->first_us >= c->cfg.chain_us ? a6->first_us - c->cfg.chain_us : 0;
+	for (size_t i = win_lower(w, from); i < w->hi && win_t(w, i) <= a6->first_us; i++) {
+		const as_reject_ev *r = win_at(w, i);
 		cand k = { 0 };
 		memcpy(k.v4, r->v4, 4);
 		finish_cand(c, a6, &k);
@@ -357,7 +491,7 @@ static int nat_dominant(const nat_hist *h)
  * addresses (RFC 8981) uses them one after another, so its addresses do not overlap.
  */
 static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], uint64_t t,
-                       bool *dominant)
+                       bool convicting, bool *dominant)
 {
 	bool created;
 	nat_hist *h = ht_put(&c->nat, v4, &created);
@@ -379,7 +513,7 @@ static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], ui
 		me->first_us = t;
 	if (t > me->last_us)
 		me->last_us = t;
-	me->ties++;
+	me->ties += convicting;
 	int dom = nat_dominant(h);
 	*dominant = dom >= 0 && &h->host[dom] == me;
 	unsigned other64 = 0;
@@ -447,11 +581,15 @@ static void decide(as_ctx *c, const att *a6)
 		bool timing_only = !(best.features & (EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP |
 		                                      EVID_F_NAT64 | EVID_F_LOW32));
 		bool was_shared = nat_is_shared(c, best.v4);
-		/* Only ties strong enough to convict count as another host behind X: a weak one (a
-		 * rejection of some X shortly before) happens by chance when many senders are busy. */
+		/* Hosts behind X are known by their ties to it that convict, and by their pairs with
+		 * X's attempts at the sensor (score >= 40) that do not: a pair needs X's own fallback
+		 * within seconds, which other hosts' traffic does not give by chance. A tie made by a
+		 * rejection of X shortly before, alone, does: many senders are busy at once. */
+		bool paired = best.score >= 40 && (best.features & EVID_F_PAIR);
 		bool dominant = false;
-		bool shared = v.offender && timing_only &&
-		              nat_shared(c, best.v4, a6->src, a6->first_us, &dominant);
+		bool chained = v.offender && (best.features & EVID_F_CHAIN);
+		bool shared = timing_only && (v.offender || paired) &&
+		              nat_shared(c, best.v4, a6->src, a6->first_us, chained, &dominant);
 		if (shared && !was_shared)
 			revoke(c, best.v4);
 		if (v.offender && shared && !dominant) {
@@ -460,6 +598,7 @@ static void decide(as_ctx *c, const att *a6)
 			c->shared++;
 		}
 	}
+	v.clean = legit.score >= 40 && !(legit.features & EVID_F_CHAIN);
 	if (!v.offender && legit.score >= 40 && !(legit.features & EVID_F_CHAIN)) {
 		v.legit = true;
 		c->legit++;
@@ -479,29 +618,53 @@ int as_attempt(as_ctx *c, const att *a)
 {
 	if (a->v6) {
 		c->v6_attempts++;
+		as_seen seen = { .t = a->first_us };
+		memcpy(seen.src, a->src, 16);
+		if (win_insert(&c->v6w, &seen))
+			return V6R_ENOMEM;
 		return fifo_push((void **)&c->v6q, &c->v6_head, &c->v6_len, &c->v6_cap, sizeof(att), a);
 	}
 	c->v4_attempts++;
-	return fifo_push((void **)&c->v4q, &c->v4_head, &c->v4_len, &c->v4_cap, sizeof(att), a);
+	return win_insert(&c->v4w, a);
+}
+
+/* Drops the front items of w older than keep before the watermark. */
+static void win_drop(as_win *w, uint64_t keep, uint64_t watermark)
+{
+	while (w->lo < w->hi && win_t(w, w->lo) + keep < watermark)
+		w->lo++;
+	if (w->lo == w->hi)
+		w->lo = w->hi = 0;
+}
+
+/*
+ * Rejections leave the window a reject window (plus the decision delay) after they happened;
+ * an IPv4 whose last rejection left is forgotten, in memory and (through the dirty list) in the
+ * store, and so is its NAT history. Memory follows the reject window, not the input size.
+ */
+static void expire_rejections(as_ctx *c)
+{
+	uint64_t keep = c->cfg.reject_us + c->delay_us;
+	as_win *w = &c->rw;
+	while (w->lo < w->hi && win_t(w, w->lo) + keep < c->watermark) {
+		const as_reject_ev *r = win_at(w, w->lo++);
+		const rej_hist *h = ht_get(&c->rej, r->v4);
+		if (h && h->r.last_us + keep < c->watermark &&
+		    key_push(&c->gone, &c->n_gone, &c->gone_cap, r->v4) == 0)
+			ht_del(&c->rej, r->v4);
+		const nat_hist *n = ht_get(&c->nat, r->v4);
+		if (n && n->last_us + keep < c->watermark)
+			ht_del(&c->nat, r->v4);
+	}
+	if (w->lo == w->hi)
+		w->lo = w->hi = 0;
 }
 
 static void drop_old(as_ctx *c)
 {
-	uint64_t keep = c->delay_us + c->cfg.pair_us;
-	while (c->v4_len && FIFO_AT(c->v4q, c->v4_head, c->v4_cap, 0)->last_us + keep < c->watermark) {
-		c->v4_head = (c->v4_head + 1) % c->v4_cap;
-		c->v4_len--;
-	}
-	keep = c->delay_us + 2 * c->cfg.pair_us;
-	while (c->d_len && FIFO_AT(c->dq, c->d_head, c->d_cap, 0)->t + keep < c->watermark) {
-		c->d_head = (c->d_head + 1) % c->d_cap;
-		c->d_len--;
-	}
-	keep = c->delay_us + c->cfg.chain_us;
-	while (c->r_len && FIFO_AT(c->rq, c->r_head, c->r_cap, 0)->t + keep < c->watermark) {
-		c->r_head = (c->r_head + 1) % c->r_cap;
-		c->r_len--;
-	}
+	win_drop(&c->v4w, c->delay_us + c->cfg.pair_us, c->watermark);
+	win_drop(&c->v6w, c->delay_us + 2 * c->cfg.pair_us, c->watermark);
+	expire_rejections(c);
 }
 
 void as_advance(as_ctx *c, uint64_t now_us)
@@ -516,9 +679,9 @@ void as_advance(as_ctx *c, uint64_t now_us)
 		c->v6_head = (c->v6_head + 1) % c->v6_cap;
 		c->v6_len--;
 		decide(c, &copy);
-		as_seen seen = { .t = copy.first_us };
-		memcpy(seen.src, copy.src, 16);
-		(void)fifo_push((void **)&c->dq, &c->d_head, &c->d_len, &c->d_cap, sizeof(seen), &seen);
+		/* The next decision is a few events away: start loading what it will touch. */
+		if (c->v6_len && c->on_next)
+			c->on_next(FIFO_AT(c->v6q, c->v6_head, c->v6_cap, 0), c->arg);
 	}
 	if (c->watermark != UINT64_MAX)
 		drop_old(c);
@@ -530,8 +693,10 @@ void as_flush(as_ctx *c)
 	c->watermark = UINT64_MAX;
 	as_advance(c, UINT64_MAX);
 	c->watermark = w;
-	/* Nothing is left to decide: what was held for pairing is no longer needed. */
-	c->v4_len = c->r_len = c->d_len = 0;
+	/* Nothing is left to decide: the attempts held for pairing are no longer needed. The
+	 * rejections stay, to expire in their time. */
+	c->v4w.lo = c->v4w.hi = 0;
+	c->v6w.lo = c->v6w.hi = 0;
 }
 
 uint64_t as_min_offset(const as_ctx *c)
@@ -542,10 +707,21 @@ uint64_t as_min_offset(const as_ctx *c)
 		if (a->offset < min)
 			min = a->offset;
 	}
-	for (size_t i = 0; i < c->v4_len; i++) {
-		const att *a = FIFO_AT(c->v4q, c->v4_head, c->v4_cap, i);
+	for (size_t i = c->v4w.lo; i < c->v4w.hi; i++) {
+		const att *a = win_at(&c->v4w, i);
 		if (a->offset < min)
 			min = a->offset;
+	}
+	return min;
+}
+
+uint64_t as_min_time(const as_ctx *c)
+{
+	uint64_t min = c->v4w.lo < c->v4w.hi ? win_t(&c->v4w, c->v4w.lo) : UINT64_MAX;
+	for (size_t i = 0; i < c->v6_len; i++) {
+		const att *a = FIFO_AT(c->v6q, c->v6_head, c->v6_cap, i);
+		if (a->first_us < min)
+			min = a->first_us;
 	}
 	return min;
 }
@@ -564,56 +740,92 @@ int as_rej_load(as_ctx *c, const uint8_t v4[4], const as_rej_rec *rec)
 	for (unsigned i = 0; i < n; i++) {
 		as_reject_ev ev = { .port = rec->port[i], .t = rec->t[i] };
 		memcpy(ev.v4, v4, 4);
-		if (rec->t[i] + c->cfg.chain_us + c->delay_us >= rec->last_us &&
-		    fifo_push((void **)&c->rq, &c->r_head, &c->r_len, &c->r_cap, sizeof(ev), &ev))
+		if (win_append(&c->rw, &ev))
 			return V6R_ENOMEM;
 	}
 	return 0;
 }
 
+void as_rej_loaded(as_ctx *c)
+{
+	win_sort(&c->rw);
+}
+
+/*
+ * Few changed records are found through the dirty list; when many changed (a one-shot batch
+ * of a big log), one pass over the table costs less than a random probe per record.
+ */
+static bool dirty_scan(const as_ctx *c)
+{
+	return c->n_dirty * 4 > c->rej.n;
+}
+
+typedef struct rej_out {
+	uint8_t v4[4];
+	const as_rej_rec *rec;   /* NULL: forgotten */
+} rej_out;
+
+static int rej_out_cmp(const void *x, const void *y)
+{
+	return memcmp(((const rej_out *)x)->v4, ((const rej_out *)y)->v4, 4);
+}
+
+static void rej_out_add(rej_out *o, size_t *n, const void *v4, const as_rej_rec *rec)
+{
+	memcpy(o[*n].v4, v4, 4);
+	o[*n].rec = rec;
+	(*n)++;
+}
+
+/*
+ * Visits the changed and forgotten records in key order, so that the store's B-tree takes them
+ * as one sweep instead of at random pages.
+ */
 int as_rej_dirty(as_ctx *c, as_rej_fn fn, void *arg)
 {
-	size_t it = 0;
-	const void *k;
-	void *v;
-	while (ht_next(&c->rej, &it, &k, &v)) {
-		const rej_hist *h = v;
-		if (!h->dirty)
-			continue;
-		int rc = fn(k, &h->r, arg);
-		if (rc)
-			return rc;
+	size_t n = 0;
+	rej_out *o = malloc((c->n_dirty + c->n_gone + 1) * sizeof(*o));
+	if (!o)
+		return V6R_ENOMEM;
+	for (size_t i = 0; i < c->n_gone; i++)
+		if (!ht_get(&c->rej, &c->gone[i]))    /* not back since */
+			rej_out_add(o, &n, &c->gone[i], NULL);
+	if (dirty_scan(c)) {
+		size_t it = 0;
+		const void *k;
+		void *v;
+		while (ht_next(&c->rej, &it, &k, &v))
+			if (((const rej_hist *)v)->dirty && n < c->n_dirty + c->n_gone)
+				rej_out_add(o, &n, k, &((const rej_hist *)v)->r);
+	} else {
+		for (size_t i = 0; i < c->n_dirty; i++) {
+			const rej_hist *h = ht_get(&c->rej, &c->dirty[i]);
+			if (h && h->dirty)
+				rej_out_add(o, &n, &c->dirty[i], &h->r);
+		}
 	}
-	return 0;
+	qsort(o, n, sizeof(*o), rej_out_cmp);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = fn(o[i].v4, o[i].rec, arg);
+	free(o);
+	return rc;
 }
 
 void as_rej_clean(as_ctx *c)
 {
-	size_t it = 0;
-	const void *k;
-	void *v;
-	while (ht_next(&c->rej, &it, &k, &v))
-		((rej_hist *)v)->dirty = 0;
-}
-
-static int rq_cmp(const void *x, const void *y)
-{
-	const as_reject_ev *a = x, *b = y;
-	return a->t < b->t ? -1 : a->t > b->t;
-}
-
-void as_rej_loaded(as_ctx *c)
-{
-	if (!c->r_len)
-		return;
-	/* Make the chain FIFO contiguous and time-ordered again. */
-	as_reject_ev *tmp = malloc(c->r_len * sizeof(*tmp));
-	if (!tmp)
-		return;
-	for (size_t i = 0; i < c->r_len; i++)
-		tmp[i] = *FIFO_AT(c->rq, c->r_head, c->r_cap, i);
-	qsort(tmp, c->r_len, sizeof(*tmp), rq_cmp);
-	memcpy(c->rq, tmp, c->r_len * sizeof(*tmp));
-	c->r_head = 0;
-	free(tmp);
+	if (dirty_scan(c)) {
+		size_t it = 0;
+		const void *k;
+		void *v;
+		while (ht_next(&c->rej, &it, &k, &v))
+			((rej_hist *)v)->dirty = 0;
+	} else {
+		for (size_t i = 0; i < c->n_dirty; i++) {
+			rej_hist *h = ht_get(&c->rej, &c->dirty[i]);
+			if (h)
+				h->dirty = 0;
+		}
+	}
+	c->n_dirty = c->n_gone = 0;
 }

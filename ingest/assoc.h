@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "attempt.h"
+#include "enrich.h"
 #include "event.h"
 #include "htab.h"
 
@@ -24,17 +25,28 @@
  *    30  port sequence: X's source port (at the sensor, or logged at production) within
  *        `port_gap` after or before p6 (Windows shares one ephemeral pool across families)
  *    10  same OS class from the SYN fingerprints; different known classes: -100 (ruled out)
+ *    10  same origin AS (asn-file data), for every candidate
+ *    20  the same PTR name (ptr-file, or live lookups), 10 names in one domain (enrich.h says
+ *        which domains count), for rejected candidates only (a live lookup is spent only where
+ *        it can convict)
  *
  * A6 is tied to the X with the best score; it is an offender when X has a DNSBL rejection
  * within the reject window of t6 and the score reaches min_score (default 60: two independent
  * timing features, or any embedding). An IPv4 shared by several IPv6 hosts (a NAT: tied by
  * timing to nat_max other /64s, or to another address of the same /64 active at the same time,
  * unlike a host rotating privacy addresses) was listed by the DNSBL for one of them, and every
- * one of them shows the same evidence, port sequences included (they do use X). So once X is
- * seen shared, the timing ties to it are revoked and only its dominant sender is convicted: a
- * host with at least 3 convicting ties to X and twice as many as any other host behind it.
+ * one of them shows the same evidence, port sequences included (they do use X). The hosts
+ * behind X are known by their convicting ties and also by their pairs with X's sensor attempts
+ * that convict nobody (score >= 40): a member that reaches the sensor only while the primary MX
+ * is down pairs with X as surely as the spammer does. Once X is seen shared, the timing ties to
+ * it are revoked and only its dominant sender is convicted: the host whose sensor attempts
+ * followed X's production rejections (a chain) at least 3 times, twice as often as any other
+ * host behind X; spamware moves on to the next MX after a DNSBL rejection, a legitimate MTA
+ * does not (a 5xx is final), so the chain names the sender behind the NAT.
  * An attempt paired confidently (score >= 40 without the chain) with an IPv4 that was NOT
- * rejected is legitimate sender behaviour, which keeps its /48 from being aggregated.
+ * rejected is legitimate sender behaviour, which keeps its /48 from being aggregated; the
+ * verdict marks it `clean`, and aggr does not list an address that paired with its own clean
+ * IPv4 at least as often as with a rejected one (it fell near another host's fallback).
  */
 typedef struct as_cfg {
 	uint64_t pair_us;       /* default 30 s */
@@ -52,6 +64,8 @@ typedef struct as_verdict {
 	uint8_t kind;           /* enum at_kind of its source */
 	bool offender;
 	bool legit;             /* confidently paired with a non-rejected IPv4 */
+	bool clean;             /* and that pairing alone scores min_score: the host's own IPv4,
+	                           which no DNSBL listed (set on offender verdicts too) */
 	bool shared;            /* the tie was to a NAT-like IPv4 and too weak */
 	bool revoke;            /* not an attempt: v4 turned out shared; drop timing-only ties to it,
 	                           except those of a.src when a.syns is 1 (its dominant sender) */
@@ -74,25 +88,38 @@ typedef struct as_rej_rec {
 
 typedef struct as_reject_ev { uint8_t v4[4]; uint16_t port; uint64_t t; } as_reject_ev;
 
-typedef struct as_seen { uint8_t src[16]; uint64_t t; } as_seen;
+typedef struct as_seen { uint64_t t; uint8_t src[16]; } as_seen;
+
+/*
+ * A time-ordered window of fixed-size items (each holds a uint64_t time at toff): items arrive
+ * nearly in time order and are inserted from the back, old ones leave from the front, and a
+ * range of times is found by binary search, so no decision scans a whole window.
+ */
+typedef struct as_win {
+	uint8_t *buf;
+	size_t size, toff;
+	size_t lo, hi, cap;     /* items buf[lo..hi), sorted by time */
+} as_win;
 
 typedef struct as_ctx {
 	as_cfg cfg;
 	as_verdict_fn on_verdict;
 	void *arg;
-	htab rej;               /* v4 -> rejection history */
-	htab nat;               /* v4 -> distinct /64s tied by timing */
-	att *v4q;               /* closed IPv4 sensor attempts, in closing order */
-	size_t v4_head, v4_len, v4_cap;
-	att *v6q;               /* closed IPv6 attempts awaiting their decision */
+	void (*on_next)(const att *a, void *arg);   /* optional: the attempt decided next, to prefetch for */
+	en_ctx *en;             /* optional: ASN and PTR data */
+	htab rej;               /* v4 -> rejection history (dropped a reject window after its last) */
+	htab nat;               /* v4 -> IPv6 hosts tied by timing */
+	as_win v4w;             /* closed IPv4 sensor attempts (att), by first SYN */
+	as_win v6w;             /* IPv6 attempts pending or decided recently (as_seen), by first SYN */
+	as_win rw;              /* rejections (as_reject_ev), by time, for the reject window */
+	att *v6q;               /* closed IPv6 attempts awaiting their decision, in closing order */
 	size_t v6_head, v6_len, v6_cap;
-	as_reject_ev *rq;       /* recent rejections, in time order (chain candidates) */
-	size_t r_head, r_len, r_cap;
-	as_seen *dq;            /* IPv6 attempts decided recently (competitors for a pair) */
-	size_t d_head, d_len, d_cap;
+	uint32_t *dirty;        /* IPv4s (network order) whose history changed since as_rej_clean */
+	size_t n_dirty, dirty_cap;
+	uint32_t *gone;         /* IPv4s forgotten since as_rej_clean */
+	size_t n_gone, gone_cap;
 	uint64_t watermark;     /* input time reached */
 	uint64_t delay_us;      /* how long a v6 attempt waits for its IPv4 partners */
-	size_t rej_sweep_at;
 	/* counters for the report */
 	uint64_t rejects, rejects_v6, v6_attempts, v4_attempts, offenders, legit, shared;
 } as_ctx;
@@ -115,13 +142,17 @@ void as_flush(as_ctx *c);
 /* Smallest input offset among pending IPv6 and held IPv4 attempts (UINT64_MAX when none). */
 uint64_t as_min_offset(const as_ctx *c);
 
+/* Earliest first SYN among pending IPv6 and held IPv4 attempts (UINT64_MAX when none). */
+uint64_t as_min_time(const as_ctx *c);
+
 /* Rejection history of X for persisting: last time and count; returns false when unknown. */
 bool as_rejected(const as_ctx *c, const uint8_t v4[4], uint64_t at_us, uint32_t *count);
 
 /*
  * Persisting the rejection index across restarts (reject logs are read exactly once, so the
  * index must outlive the process): load records at start; after each batch, visit the records
- * changed since the last as_rej_clean, store them, and clean once the batch committed.
+ * changed since the last as_rej_clean, store them, and clean once the batch committed. A record
+ * that left the reject window is visited with rec NULL: delete it.
  */
 int as_rej_load(as_ctx *c, const uint8_t v4[4], const as_rej_rec *rec);
 void as_rej_loaded(as_ctx *c);   /* after the last as_rej_load */

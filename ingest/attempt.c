@@ -1,4 +1,4 @@
-/* attempt.c: SYN -> connect() attempt grouping with a sliding window and a FIFO of SYN times. */
+/* attempt.c: SYN -> connect() attempt grouping with a sliding window over a pool of open attempts. */
 #include "attempt.h"
 
 #include <stdlib.h>
@@ -20,10 +20,12 @@ int att_init(att_tracker *t, uint64_t window_us, att_close_fn on_close, att_os_f
 	t->on_close = on_close;
 	t->os_of = os_of;
 	t->arg = arg;
-	t->q_cap = 1024;
-	t->q = malloc(t->q_cap * sizeof(*t->q));
-	if (!t->q || ht_init(&t->open, 18, sizeof(att), 1024) != 0) {
-		free(t->q);
+	t->free = t->head = t->tail = ATT_NONE;
+	t->cap = 1024;
+	t->pool = malloc(t->cap * sizeof(*t->pool));
+	if (!t->pool || ht_init(&t->open, 18, sizeof(uint32_t), 1024) != 0) {
+		free(t->pool);
+		t->pool = NULL;
 		return V6R_ENOMEM;
 	}
 	return 0;
@@ -32,53 +34,71 @@ int att_init(att_tracker *t, uint64_t window_us, att_close_fn on_close, att_os_f
 void att_free(att_tracker *t)
 {
 	ht_free(&t->open);
-	free(t->q);
-	t->q = NULL;
+	free(t->pool);
+	t->pool = NULL;
 }
 
-static int q_push(att_tracker *t, const uint8_t key[18], uint64_t when)
+static void unlink_slot(att_tracker *t, uint32_t i)
 {
-	if (t->q_len == t->q_cap) {
-		size_t cap = t->q_cap * 2;
-		struct att_q *q = malloc(cap * sizeof(*q));
-		if (!q)
-			return V6R_ENOMEM;
-		for (size_t i = 0; i < t->q_len; i++)
-			q[i] = t->q[(t->q_head + i) % t->q_cap];
-		free(t->q);
-		t->q = q;
-		t->q_cap = cap;
-		t->q_head = 0;
+	att_slot *s = &t->pool[i];
+	if (s->prev != ATT_NONE)
+		t->pool[s->prev].next = s->next;
+	else
+		t->head = s->next;
+	if (s->next != ATT_NONE)
+		t->pool[s->next].prev = s->prev;
+	else
+		t->tail = s->prev;
+}
+
+static void append_slot(att_tracker *t, uint32_t i)
+{
+	att_slot *s = &t->pool[i];
+	s->prev = t->tail;
+	s->next = ATT_NONE;
+	if (t->tail != ATT_NONE)
+		t->pool[t->tail].next = i;
+	else
+		t->head = i;
+	t->tail = i;
+}
+
+/* A free pool slot, or ATT_NONE when out of memory. */
+static uint32_t take_slot(att_tracker *t)
+{
+	if (t->free != ATT_NONE) {
+		uint32_t i = t->free;
+		t->free = t->pool[i].next;
+		return i;
 	}
-	struct att_q *e = &t->q[(t->q_head + t->q_len++) % t->q_cap];
-	memcpy(e->key, key, 18);
-	e->t = when;
-	return 0;
+	if (t->used == t->cap) {
+		if (t->cap >= ATT_NONE / 2)
+			return ATT_NONE;
+		att_slot *np = realloc(t->pool, (size_t)t->cap * 2 * sizeof(*np));
+		if (!np)
+			return ATT_NONE;
+		t->pool = np;
+		t->cap *= 2;
+	}
+	return t->used++;
 }
 
-/* Closes the attempt of a queue entry when no later SYN extended it. */
-static void close_entry(att_tracker *t, const struct att_q *e)
+/* Closes the attempt in slot i: it leaves the list, the table and the pool. */
+static void close_slot(att_tracker *t, uint32_t i)
 {
-	att *a = ht_get(&t->open, e->key);
-	if (!a || a->last_us != e->t)
-		return;
-	att done = *a;
-	ht_del(&t->open, e->key);
+	att done = t->pool[i].a;
+	unlink_slot(t, i);
+	ht_del(&t->open, t->pool[i].key);
+	t->pool[i].next = t->free;
+	t->free = i;
 	t->attempts++;
 	t->on_close(&done, t->arg);
 }
 
 void att_expire(att_tracker *t, uint64_t now_us)
 {
-	while (t->q_len) {
-		struct att_q *e = &t->q[t->q_head];
-		if (e->t + t->window_us >= now_us)
-			break;
-		struct att_q copy = *e;
-		t->q_head = (t->q_head + 1) % t->q_cap;
-		t->q_len--;
-		close_entry(t, &copy);
-	}
+	while (t->head != ATT_NONE && t->pool[t->head].a.last_us + t->window_us < now_us)
+		close_slot(t, t->head);
 }
 
 int att_add(att_tracker *t, const ev_syn *s)
@@ -87,11 +107,22 @@ int att_add(att_tracker *t, const ev_syn *s)
 	bool created;
 	att_expire(t, s->t_us);
 	make_key(key, s->src, s->sport);
-	att *a = ht_put(&t->open, key, &created);
-	if (!a)
+	uint32_t *ref = ht_put(&t->open, key, &created);
+	if (!ref)
 		return V6R_ENOMEM;
 	t->syns++;
+	att *a;
 	if (created) {
+		uint32_t i = take_slot(t);
+		if (i == ATT_NONE) {
+			ht_del(&t->open, key);
+			return V6R_ENOMEM;
+		}
+		*ref = i;
+		att_slot *sl = &t->pool[i];
+		memcpy(sl->key, key, 18);
+		a = &sl->a;
+		memset(a, 0, sizeof(*a));
 		memcpy(a->src, s->src, 16);
 		memcpy(a->dst, s->dst, 16);
 		a->sport = s->sport;
@@ -101,28 +132,38 @@ int att_add(att_tracker *t, const ev_syn *s)
 		a->first_us = s->t_us;
 		a->offset = s->offset;
 		a->os = t->os_of ? t->os_of(s, t->arg) : 0;
+		append_slot(t, i);
+	} else {
+		a = &t->pool[*ref].a;
+		unlink_slot(t, *ref);
+		append_slot(t, *ref);
 	}
 	a->syns++;
 	if (s->t_us > a->last_us)
 		a->last_us = s->t_us;
-	return q_push(t, key, a->last_us);
+	return 0;
 }
 
 void att_flush(att_tracker *t)
 {
-	att_expire(t, UINT64_MAX);
+	while (t->head != ATT_NONE)
+		close_slot(t, t->head);
 }
 
 uint64_t att_min_offset(const att_tracker *t)
 {
 	uint64_t min = UINT64_MAX;
-	size_t it = 0;
-	const void *k;
-	void *v;
-	while (ht_next(&t->open, &it, &k, &v)) {
-		const att *a = v;
-		if (a->offset < min)
-			min = a->offset;
-	}
+	for (uint32_t i = t->head; i != ATT_NONE; i = t->pool[i].next)
+		if (t->pool[i].a.offset < min)
+			min = t->pool[i].a.offset;
+	return min;
+}
+
+uint64_t att_min_time(const att_tracker *t)
+{
+	uint64_t min = UINT64_MAX;
+	for (uint32_t i = t->head; i != ATT_NONE; i = t->pool[i].next)
+		if (t->pool[i].a.first_us < min)
+			min = t->pool[i].a.first_us;
 	return min;
 }

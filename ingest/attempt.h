@@ -25,10 +25,25 @@ typedef void (*att_close_fn)(const att *a, void *arg);
 /* Gives the OS class (enum evid_os) of a SYN; NULL means unknown for all. */
 typedef uint8_t (*att_os_fn)(const ev_syn *s, void *arg);
 
+/*
+ * Open attempts live in a pool whose slots do not move, linked in the order of their latest SYN
+ * (the oldest first): closing the attempts idle for a window takes them from the head, with no
+ * lookup. The hash table maps (source, port) to a pool slot.
+ */
+typedef struct att_slot {
+	att a;
+	uint8_t key[18];
+	uint32_t prev, next;    /* latest-SYN order; ATT_NONE ends */
+} att_slot;
+
+#define ATT_NONE UINT32_MAX
+
 typedef struct att_tracker {
-	htab open;              /* (src, sport) -> att */
-	struct att_q { uint8_t key[18]; uint64_t t; } *q;   /* FIFO of (key, SYN time) */
-	size_t q_head, q_len, q_cap;
+	htab open;              /* (src, sport) -> uint32 pool slot */
+	att_slot *pool;
+	uint32_t cap, used;     /* slots allocated, slots ever handed out */
+	uint32_t free;          /* free list through next */
+	uint32_t head, tail;    /* oldest and newest latest SYN */
 	uint64_t window_us;
 	att_close_fn on_close;
 	att_os_fn os_of;
@@ -54,5 +69,8 @@ void att_flush(att_tracker *t);
 
 /* Smallest input offset among open attempts, or UINT64_MAX when none is open. */
 uint64_t att_min_offset(const att_tracker *t);
+
+/* Earliest first SYN among open attempts, or UINT64_MAX when none is open. */
+uint64_t att_min_time(const att_tracker *t);
 
 #endif

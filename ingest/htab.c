@@ -3,18 +3,65 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../zone/err.h"
 
+/* Eight bytes at a time (keys are 4 to 18 bytes), each word multiplied in, then a final mix. */
 static uint64_t hash(const uint8_t *k, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;  /* FNV-1a, then a final mix */
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ k[i]) * 0x100000001b3ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
+	for (; n >= 8; k += 8, n -= 8) {
+		memcpy(&w, k, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	if (n) {
+		w = 0;
+		memcpy(&w, k, n);
+		h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	return h;
+}
+
+/*
+ * Slot arrays of 2 MiB and more are mapped and advised to use transparent huge pages: the tables
+ * of a long run are probed at random, so with 4 KiB pages nearly every probe also missed the TLB
+ * (and under a hypervisor a TLB miss walks two page tables), and every first touch of a page was
+ * a fault. Smaller arrays come from calloc. Both arrive zeroed.
+ */
+#define HT_HUGE ((size_t)2 << 20)
+
+static size_t slots_bytes(size_t cap, size_t stride)
+{
+	size_t n = cap * stride;
+	return n >= HT_HUGE ? (n + HT_HUGE - 1) & ~(HT_HUGE - 1) : n;
+}
+
+static uint8_t *slots_alloc(size_t cap, size_t stride)
+{
+	size_t n = slots_bytes(cap, stride);
+	if (n < HT_HUGE)
+		return calloc(cap, stride);
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+static void slots_free(uint8_t *p, size_t cap, size_t stride)
+{
+	size_t n = slots_bytes(cap, stride);
+	if (n < HT_HUGE)
+		free(p);
+	else if (p)
+		munmap(p, n);
 }
 
 static uint8_t *slot(const htab *h, size_t i)
@@ -34,13 +81,13 @@ int ht_init(htab *h, size_t ksize, size_t vsize, size_t cap_hint)
 	h->stride = (h->voff + vsize + 7) & ~(size_t)7;
 	h->cap = cap;
 	h->n = 0;
-	h->slots = calloc(cap, h->stride);
+	h->slots = slots_alloc(cap, h->stride);
 	return h->slots ? 0 : V6R_ENOMEM;
 }
 
 void ht_free(htab *h)
 {
-	free(h->slots);
+	slots_free(h->slots, h->cap, h->stride);
 	h->slots = NULL;
 	h->cap = h->n = 0;
 }
@@ -65,7 +112,7 @@ static int grow(htab *h)
 	htab g = *h;
 	g.cap = h->cap * 2;
 	g.n = 0;
-	g.slots = calloc(g.cap, g.stride);
+	g.slots = slots_alloc(g.cap, g.stride);
 	if (!g.slots)
 		return V6R_ENOMEM;
 	for (size_t i = 0; i < h->cap; i++) {
@@ -74,7 +121,7 @@ static int grow(htab *h)
 			memcpy(slot(&g, find(&g, s + 1)), s, h->stride);
 	}
 	g.n = h->n;
-	free(h->slots);
+	slots_free(h->slots, h->cap, h->stride);
 	*h = g;
 	return 0;
 }
@@ -94,6 +141,13 @@ void *ht_put(htab *h, const void *key, bool *created)
 	return s + h->voff;
 }
 
+void ht_prefetch(const htab *h, const void *key)
+{
+	const uint8_t *s = slot(h, (size_t)hash(key, h->ksize) & (h->cap - 1));
+	for (size_t o = 0; o < h->stride; o += 64)
+		__builtin_prefetch(s + o, 1);
+}
+
 void ht_del(htab *h, const void *key)
 {
 	size_t mask = h->cap - 1, i = find(h, key);
@@ -111,6 +165,25 @@ void ht_del(htab *h, const void *key)
 			i = j;
 		}
 	}
+}
+
+int ht_filter(htab *h, ht_keep_fn keep, void *arg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < h->cap; i++)
+		n += slot(h, i)[0] && keep(slot(h, i) + 1, slot(h, i) + h->voff, arg);
+	htab g;
+	if (ht_init(&g, h->ksize, h->vsize, n) != 0)
+		return V6R_ENOMEM;
+	for (size_t i = 0; i < h->cap; i++) {
+		uint8_t *s = slot(h, i);
+		if (s[0] && keep(s + 1, s + h->voff, arg))
+			memcpy(slot(&g, find(&g, s + 1)), s, h->stride);
+	}
+	g.n = n;
+	ht_free(h);
+	*h = g;
+	return 0;
 }
 
 bool ht_next(const htab *h, size_t *it, const void **key, void **val)

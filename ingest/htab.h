@@ -28,8 +28,18 @@ void *ht_get(const htab *h, const void *key);
 /* The value of key, inserted zeroed when absent (*created says which); NULL when out of memory. */
 void *ht_put(htab *h, const void *key, bool *created);
 
+/* Starts loading the slot where key lives or would go (a hint: a lookup soon follows). */
+void ht_prefetch(const htab *h, const void *key);
+
 /* Removes key if present. */
 void ht_del(htab *h, const void *key);
+
+/*
+ * Keeps only the entries for which keep() is true, in a table sized for them (the way to
+ * forget old entries in bulk). On V6R_ENOMEM the table is left whole.
+ */
+typedef bool (*ht_keep_fn)(const void *key, const void *val, void *arg);
+int ht_filter(htab *h, ht_keep_fn keep, void *arg);
 
 /* Iterates: start with *it = 0; returns false at the end. Do not put or delete while iterating. */
 bool ht_next(const htab *h, size_t *it, const void **key, void **val);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../zone/err.h"
+#include "../zone/evid.h"
 #include "../zone/listfile.h"
 #include "assoc.h"
 #include "attempt.h"
@@ -78,9 +79,11 @@ typedef struct ingpipe {
 	as_ctx as;
 	ag_ctx ag;
 	p0f_db *fp;
+	p0f_cache *fpc;          /* match results by probe */
 	htab p0f_os;                 /* (addr 16, port 2) -> os, from a p0f log */
 	uint64_t watermark;
 	uint64_t events_since_commit;
+	uint64_t rejects_uncommitted;   /* rejection lines read since the last commit */
 } ingpipe;
 
 /* ---- OS of a SYN: a p0f log entry for it, else the built-in matcher ---- */
@@ -110,7 +113,7 @@ static uint8_t os_of(const ev_syn *s, void *arg)
 			return *os;
 	}
 	p0f_result r;
-	if (p->fp && p0f_match(p->fp, s, &r) == 0)
+	if (p->fp && p->fpc && p0f_match_cached(p->fp, p->fpc, s, &r) == 0)
 		return evid_os_of_p0f(r.os);
 	return EVID_OS_UNKNOWN;
 }
@@ -555,9 +558,19 @@ static void log_verdict(ingpipe *p, const as_verdict *v)
 	}
 	addr_format_addr(v->a.src, false, addr, sizeof(addr));
 	evid_features(v->features, feats, sizeof(feats));
-	p->log(LOG_DEBUG, "attempt %s port %u: %s, score %u (%s) to %u.%u.%u.%u", addr, v->a.sport,
+	time_t t = (time_t)(v->a.first_us / SEC);
+	struct tm tm;
+	char when[32];
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	p->log(LOG_DEBUG, "attempt %s port %u at %s (%u SYNs, %s): %s, score %u (%s) to %u.%u.%u.%u",
+	       addr, v->a.sport, when, v->a.syns, evid_os_name(v->a.os),
 	       v->offender ? "offender" : v->shared ? "shared IPv4" : v->legit ? "legitimate" : "not tied",
 	       v->score, feats[0] ? feats : "-", v->v4[0], v->v4[1], v->v4[2], v->v4[3]);
+}
+
+static void on_next(const att *a, void *arg)
+{
+	ag_prefetch(&((ingpipe *)arg)->ag, a->src);
 }
 
 static void on_verdict(const as_verdict *v, void *arg)
@@ -586,6 +599,7 @@ static int take_event(ingpipe *p, src *s, uint64_t wall)
 {
 	int rc = 0;
 	if (s->type == SRC_LOG) {
+		p->rejects_uncommitted++;
 		rc = as_reject(&p->as, &s->rej);
 		ag_reject(&p->ag, &s->rej);
 	} else {
@@ -636,24 +650,11 @@ static src *earliest(ingpipe *p)
 /* Oldest input time still needed by state in memory (UINT64_MAX when none). */
 static uint64_t pending_since(const ingpipe *p)
 {
-	uint64_t min = UINT64_MAX;
-	size_t it = 0;
-	const void *k;
-	void *v;
-	while (ht_next(&p->att.open, &it, &k, &v))
-		if (((const att *)v)->first_us < min)
-			min = ((const att *)v)->first_us;
+	uint64_t min = att_min_time(&p->att);
 	const as_ctx *c = &p->as;
-	for (size_t i = 0; i < c->v6_len; i++) {
-		const att *a = &c->v6q[(c->v6_head + i) % c->v6_cap];
-		if (a->first_us < min)
-			min = a->first_us;
-	}
-	for (size_t i = 0; i < c->v4_len; i++) {
-		const att *a = &c->v4q[(c->v4_head + i) % c->v4_cap];
-		if (a->first_us < min)
-			min = a->first_us;
-	}
+	uint64_t as_min = as_min_time(c);
+	if (as_min < min)
+		min = as_min;
 	if (min == UINT64_MAX)
 		return min;
 	return min > c->cfg.pair_us ? min - c->cfg.pair_us : 0;
@@ -684,13 +685,41 @@ static int put_cursor(store_txn *t, const char *path, const cursor_rec *c)
 
 static int rej_store_fn(const uint8_t v4[4], const as_rej_rec *rec, void *arg)
 {
-	return store_aux_put(arg, "rej", v4, 4, rec, sizeof(*rec));
+	return store_aux_put(arg, "rej", v4, 4, rec, rec ? sizeof(*rec) : 0);   /* NULL: forgotten */
+}
+
+/*
+ * Adds n to the running total `name` (aux "count"): the rejection lines read, over all runs. It
+ * commits with the log read positions, so it shows that no line was counted twice or lost across
+ * restarts (capture records may be read again after a restart, harmlessly: attempts already
+ * committed are not counted twice, so no such total is kept for SYNs). Reads the stored value
+ * each time: store_write may run the batch again.
+ */
+static int add_count(store_txn *t, const char *name, uint64_t n)
+{
+	const void *v;
+	size_t len;
+	uint8_t le[8] = { 0 };
+	uint64_t total = 0;
+	int rc = store_aux_get(t, "count", name, strlen(name), &v, &len);
+	if (rc == 0 && len == 8)
+		memcpy(le, v, 8);
+	else if (rc != 0 && rc != V6R_ENOTFOUND)
+		return rc;
+	for (int i = 7; i >= 0; i--)
+		total = total << 8 | le[i];
+	total += n;
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(total >> (8 * i));
+	return n ? store_aux_put(t, "count", name, strlen(name), le, 8) : 0;
 }
 
 static int commit_fn(store_txn *t, void *arg)
 {
 	ingpipe *p = arg;
 	int rc = ag_write(&p->ag, t);
+	if (rc == 0)
+		rc = add_count(t, "rejections", p->rejects_uncommitted);
 	if (rc == 0)
 		rc = as_rej_dirty(&p->as, rej_store_fn, t);
 	uint64_t since = pending_since(p);
@@ -710,6 +739,7 @@ static int commit_fn(store_txn *t, void *arg)
 static int commit(ingpipe *p)
 {
 	p->ag.now = (uint64_t)time(NULL);
+	p->ag.input_us = p->watermark;
 	int rc = store_write(p->st, commit_fn, p);
 	if (rc) {
 		p->log(LOG_ERR, "failed to commit batch (%s: %s)", v6r_strerror(rc), store_lasterr(p->st));
@@ -732,6 +762,7 @@ static int commit(ingpipe *p)
 	ag_committed(&p->ag);
 	as_rej_clean(&p->as);
 	p->events_since_commit = 0;
+	p->rejects_uncommitted = 0;
 	return 0;
 }
 
@@ -775,6 +806,8 @@ static void config_of(const cfg *c, as_cfg *a, ag_cfg *g)
 	g->agg48_min = c->aggregate_min;
 	g->flood_min = c->flood_min;
 	g->portreuse_min = c->port_reuse_min;
+	g->confirm_min = c->confirm_attempts;
+	g->hold_us = (uint64_t)c->reject_window * SEC;
 	memcpy(g->code, c->sensor_code, 4);
 	memcpy(g->code48, c->aggregate_code, 4);
 	memcpy(g->code_v4, c->ipv4_code, 4);
@@ -846,6 +879,8 @@ static int setup(ingpipe *p)
 	int rc = att_init(&p->att, win, on_close, os_of, p);
 	if (rc == 0)
 		rc = as_init(&p->as, &ac, win, on_verdict, p);
+	p->as.on_next = on_next;
+	p->as.en = p->o->enrich;
 	if (rc == 0)
 		rc = ag_init(&p->ag, &gc, p->st, p->o->report);
 	if (rc == 0)
@@ -858,6 +893,8 @@ static int setup(ingpipe *p)
 		char err[512];
 		if (p0f_db_load(p->c->p0f_fp, &p->fp, err, sizeof(err)) != 0)
 			p->log(LOG_WARNING, "no built-in OS fingerprints (%s)", err);
+		else if (!(p->fpc = calloc(1, sizeof(*p->fpc))))
+			return V6R_ENOMEM;
 	}
 	if (p->o->p0f_log && (rc = load_p0f_log(p, p->o->p0f_log)) != 0)
 		return rc;
@@ -887,6 +924,7 @@ static void teardown(ingpipe *p)
 	ht_free(&p->p0f_os);
 	if (p->fp)
 		p0f_db_free(p->fp);
+	free(p->fpc);
 }
 
 /* ---- Follow mode: rotation and new files ---- */

@@ -732,6 +732,62 @@ int p0f_match(const p0f_db *db, const ev_syn *syn, p0f_result *res)
 	return 0;
 }
 
+/* The cache key of a probe: its fields packed, the unused tail zero. */
+static uint32_t probe_key(const struct probe *p, uint8_t key[P0F_CACHE_KEY])
+{
+	uint8_t *k = key;
+	memset(key, 0, P0F_CACHE_KEY);
+	*k++ = (uint8_t)p->ver;
+	*k++ = p->ttl;
+	*k++ = p->olen;
+	*k++ = (uint8_t)p->pclass;
+	*k++ = p->n_opts;
+	*k++ = p->eol_pad;
+	*k++ = p->ts1 != 0;
+	*k++ = (uint8_t)p->wscale;
+	memcpy(k, &p->mss, 4);
+	memcpy(k + 4, &p->win, 4);
+	memcpy(k + 8, &p->quirks, 4);
+	memcpy(k + 12, &p->tot_hdr, 4);
+	k += 16;
+	memcpy(k, p->opts, p->n_opts);   /* n_opts <= MAX_OPT = 24: 8 + 16 + 24 = 48 bytes */
+	uint64_t h = 0, w;
+	for (unsigned i = 0; i < P0F_CACHE_KEY; i += 8) {
+		memcpy(&w, key + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	return (uint32_t)h;
+}
+
+int p0f_match_cached(const p0f_db *db, p0f_cache *c, const ev_syn *syn, p0f_result *res)
+{
+	struct probe p;
+	uint8_t key[P0F_CACHE_KEY];
+
+	if (db == NULL || c == NULL || syn == NULL || res == NULL)
+		return V6R_EINVAL;
+	if (c->db != db) {
+		memset(c->slot, 0, sizeof c->slot);
+		c->db = db;
+	}
+	syn_probe(syn, &p);
+	struct p0f_cache_slot *s = &c->slot[probe_key(&p, key) % P0F_CACHE_SLOTS];
+	if (s->used && memcmp(s->key, key, P0F_CACHE_KEY) == 0) {
+		c->hits++;
+		*res = s->res;
+		return 0;
+	}
+	c->misses++;
+	int rc = p0f_match(db, syn, res);
+	if (rc == 0) {
+		memcpy(s->key, key, P0F_CACHE_KEY);
+		s->res = *res;
+		s->used = true;
+	}
+	return rc;
+}
+
 /* ---- raw_sig ---- */
 
 struct out {

@@ -85,6 +85,27 @@ typedef struct p0f_result {
 int p0f_match(const p0f_db *db, const ev_syn *syn, p0f_result *res);
 
 /*
+ * A direct-mapped cache of match results keyed by everything p0f_match reads from a SYN (the
+ * probe: version, TTL, IP option length, payload class, options in order, EOL padding, MSS,
+ * window, scale, quirks, whether a TSval is set, header length). Senders repeat a handful of
+ * stacks, so nearly every SYN of a capture hits. The cache belongs to one db; zero it to start.
+ */
+#define P0F_CACHE_SLOTS 1024
+#define P0F_CACHE_KEY 48
+typedef struct p0f_cache {
+	const p0f_db *db;
+	uint64_t hits, misses;
+	struct p0f_cache_slot {
+		uint8_t key[P0F_CACHE_KEY];
+		p0f_result res;
+		bool used;
+	} slot[P0F_CACHE_SLOTS];
+} p0f_cache;
+
+/* p0f_match through the cache c: the same result, computed once per distinct probe. */
+int p0f_match_cached(const p0f_db *db, p0f_cache *c, const ev_syn *syn, p0f_result *res);
+
+/*
  * Writes p0f's params text for a result: "none", or some of "generic fuzzy random_ttl
  * excess_dist" in that order. p0f also appends "tos:0xNN", which ev_syn does not carry.
  * Returns the length or V6R_ESPACE (32 bytes always suffice).

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "../zone/err.h"
@@ -26,6 +27,7 @@ struct cap_reader {
 	int link;                 /* enum cap_link of dlt */
 	bool done;                /* input finished: end of file or error reported */
 	bool seekable;            /* fp tells its position (not a pipe) */
+	bool classic;             /* pcap (not pcapng): records are a 16-byte header and caplen */
 	uint64_t pos;             /* file offset after the last record read */
 	uint64_t resume;          /* skip records that start before this offset */
 	uint16_t port;            /* destination port filter, 0 = any */
@@ -546,6 +548,12 @@ static int cap_open_capture(cap_reader *r, FILE *fp, uint64_t offset)
 	 * arithmetic on the buffer instead of an lseek(2) each time. A pipe refuses: no offsets.
 	 */
 	r->seekable = fseeko(fp, 0, SEEK_CUR) == 0;
+	/* In a classic pcap file (microsecond or nanosecond magic, either byte order) the next
+	 * record starts 16 + caplen bytes after this one: no ftell per record. */
+	uint8_t m[4];
+	r->classic = r->seekable && ftello(fp) == 0 && pread(fileno(fp), m, 4, 0) == 4 &&
+	             (!memcmp(m, "\xa1\xb2\xc3\xd4", 4) || !memcmp(m, "\xd4\xc3\xb2\xa1", 4) ||
+	              !memcmp(m, "\xa1\xb2\x3c\x4d", 4) || !memcmp(m, "\x4d\x3c\xb2\xa1", 4));
 	r->pcap_err[0] = '\0';
 	r->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, r->pcap_err);
 	if (r->pc == NULL) {
@@ -767,7 +775,13 @@ int cap_next(cap_reader *r, ev_syn *out)
 			return cap_at_end(r);
 		if (rc != 1)
 			return cap_read_failed(r, at);
-		if (r->seekable) {
+		if (r->classic) {
+			r->pos = at + 16 + h->caplen;
+			if (at < r->resume) {
+				r->cnt.skipped_resume++;
+				continue;
+			}
+		} else if (r->seekable) {
 			long pos = ftell(r->fp);
 			r->pos = pos > 0 ? (uint64_t)pos : r->pos;
 			if (at < r->resume) {

@@ -10,6 +10,7 @@
 #include "../ingest/aggr.h"
 #include "../ingest/assoc.h"
 #include "../ingest/attempt.h"
+#include "../ingest/enrich.h"
 #include "../ingest/htab.h"
 #include "../zone/addr.h"
 #include "../zone/err.h"
@@ -161,6 +162,55 @@ START_TEST(attempts_window)
 	ck_assert(closed[2].v6);
 	ck_assert_uint_eq(t.attempts, 3);
 	ck_assert_uint_eq(t.syns, 6);
+	att_free(&t);
+}
+END_TEST
+
+/* Many sources and ports with retries: every SYN is counted in exactly one attempt, attempts
+ * close in the order of their last SYN, and the open ones give the earliest time and offset. */
+static uint64_t pool_syns, pool_attempts, pool_last_close;
+
+static void pool_collect(const att *a, void *arg)
+{
+	(void)arg;
+	pool_syns += a->syns;
+	pool_attempts++;
+	ck_assert_uint_ge(a->last_us, pool_last_close);   /* closing order follows the last SYN */
+	pool_last_close = a->last_us;
+	ck_assert_uint_le(a->first_us, a->last_us);
+}
+
+START_TEST(attempts_pool)
+{
+	att_tracker t;
+	pool_syns = pool_attempts = pool_last_close = 0;
+	ck_assert_int_eq(att_init(&t, 25 * SEC, pool_collect, NULL, NULL), 0);
+	uint64_t seed = 7, n = 20000;
+	for (uint64_t i = 0; i < n; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		char src[40];
+		snprintf(src, sizeof(src), "2001:db8:%x::%x", (unsigned)(seed >> 40) % 300, (unsigned)(seed >> 20) % 5);
+		ev_syn s = syn(src, (uint16_t)(40000 + (seed >> 33) % 4), T0 + i * 200000);
+		s.offset = 1000 + i;
+		ck_assert_int_eq(att_add(&t, &s), 0);
+		if (i == n / 2) {
+			/* The earliest open attempt started before now (a retried one may be older than
+			 * the window: it slides with each SYN). */
+			uint64_t mt = att_min_time(&t), mo = att_min_offset(&t);
+			ck_assert_uint_le(mt, s.t_us);
+			ck_assert_uint_ge(mt, T0);
+			ck_assert_uint_ge(mo, 1000);
+			ck_assert_uint_le(mo, 1000 + i);
+		}
+	}
+	att_flush(&t);
+	ck_assert_uint_eq(pool_syns, n);
+	ck_assert_uint_eq(t.syns, n);
+	ck_assert_uint_eq(t.attempts, pool_attempts);
+	ck_assert_uint_gt(pool_attempts, 300);
+	ck_assert_uint_lt(pool_attempts, n);      /* retries from one source and port were merged */
+	ck_assert_uint_eq(att_min_time(&t), UINT64_MAX);
+	ck_assert_uint_eq(att_min_offset(&t), UINT64_MAX);
 	att_free(&t);
 }
 END_TEST
@@ -357,6 +407,156 @@ START_TEST(assoc_nat)
 	ck_assert_uint_eq(verdicts[2].v4[3], 12);
 	ck_assert(!verdicts[3].offender);
 	ck_assert(verdicts[3].shared);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_closest_pair)
+{
+	/* Two sources' IPv6 attempts, one IPv4 fallback between them, nearer the second: the
+	 * fallback pairs with the second only. */
+	as_start();
+	feed_rej("198.51.100.30", 0, T0 - 3600 * SEC);
+	feed_att("2001:db8:30:1::a", 40000, T0, 0);
+	feed_att("2001:db8:31:1::b", 41000, T0 + 10 * SEC, 0);
+	feed_att("198.51.100.30", 33000, T0 + 8 * SEC, 0);
+	as_flush(&as);
+	ck_assert_uint_eq(n_verdicts, 2);
+	ck_assert_uint_eq(verdicts[0].score, 0);           /* 2001:db8:30:1::a: nothing tied */
+	ck_assert(verdicts[1].features & EVID_F_PAIR);       /* 2001:db8:31:1::b: the pair */
+	ck_assert_uint_eq(verdicts[1].v4[3], 30);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_clean_flag)
+{
+	/* Paired (within 5 s, in order) with an IPv4 nobody rejected: a clean pairing. */
+	as_start();
+	feed_att("2001:db8:40:1::5", 40000, T0, EVID_OS_LINUX);
+	feed_att("198.51.100.40", 33000, T0 + 1 * SEC, EVID_OS_LINUX);
+	const as_verdict *v = only_verdict();
+	ck_assert(v->clean);
+	ck_assert(v->legit);
+	as_free(&as);
+	/* A rejection shortly before gives a chain, which is no clean pairing. */
+	as_start();
+	feed_rej("198.51.100.41", 0, T0);
+	feed_att("2001:db8:41:1::5", 40000, T0 + 2 * SEC, EVID_OS_LINUX);
+	feed_att("198.51.100.41", 33000, T0 + 3 * SEC, EVID_OS_LINUX);
+	v = only_verdict();
+	ck_assert(v->offender);
+	ck_assert(!v->clean);
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_nat_lan)
+{
+	/*
+	 * One /64 behind one rejected IPv4 X: a member tied to X with a port sequence (no chain),
+	 * then another host of the /64 (stable EUI-64) pairing with X: X is shared, the member's tie
+	 * is revoked and later ones are refused. The host whose sensor attempts follow X's
+	 * production rejections (a chain) three times is X's dominant sender: convicted.
+	 */
+	as_start();
+	feed_rej("198.51.100.50", 0, T0 - 7200 * SEC);
+	feed_att("2001:db8:50:1:1111:2222:3333:4444", 50011, T0, EVID_OS_WINDOWS);
+	feed_att("198.51.100.50", 50012, T0 + 1 * SEC, EVID_OS_WINDOWS);
+	feed_att("2001:db8:50:1:211:22ff:fe33:4455", 40000, T0 + 200 * SEC, 0);
+	feed_att("198.51.100.50", 33000, T0 + 201 * SEC, 0);
+	feed_att("2001:db8:50:1:1111:2222:3333:4444", 50031, T0 + 400 * SEC, EVID_OS_WINDOWS);
+	feed_att("198.51.100.50", 50032, T0 + 401 * SEC, EVID_OS_WINDOWS);
+	for (int i = 0; i < 3; i++) {
+		uint64_t t = T0 + 1000 * SEC + (uint64_t)i * 600 * SEC;
+		feed_rej("198.51.100.50", 0, t);
+		feed_att("2001:db8:50:1:aaaa:bbbb:cccc:dddd", (uint16_t)(45000 + i), t + 2 * SEC, 0);
+		feed_att("198.51.100.50", (uint16_t)(35000 + i), t + 3 * SEC, 0);
+	}
+	as_flush(&as);
+	unsigned i = 0, revokes = 0, bot = 0;
+	ck_assert(verdicts[i].offender);                     /* the member, before X looks shared */
+	for (i = 1; i < n_verdicts; i++) {
+		const as_verdict *v = &verdicts[i];
+		if (v->revoke) {
+			revokes++;
+			continue;
+		}
+		if (v->a.src[8] == 0x11)                     /* the member again: refused */
+			ck_assert(!v->offender && v->shared);
+		if (v->a.src[8] == 0xaa) {
+			bot++;
+			ck_assert(v->features & EVID_F_CHAIN);
+		}
+	}
+	ck_assert_uint_ge(revokes, 1);
+	ck_assert_uint_eq(bot, 3);
+	ck_assert(verdicts[n_verdicts - 1].offender);    /* the third chained tie: dominant */
+	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_enrich)
+{
+	/* A pair within 5 s in order, X rejected hours ago (no chain): 50, not enough. The same
+	 * origin AS makes 60; the same PTR name 70 more. */
+	static const char asn[] = "2001:db8:60::\t48\t64500\n198.51.100.0\t24\t64500\n";
+	static const char ptr[] = "2001:db8:60:1::5 mail.example.org\n198.51.100.60 mail.example.org.\n";
+	char err[256];
+	for (int mode = 0; mode < 3; mode++) {
+		en_ctx *en = NULL;
+		ck_assert_int_eq(en_new(&en), 0);
+		if (mode >= 1)
+			ck_assert_int_eq(en_asn_load_mem(en, asn, strlen(asn), "asn", err, sizeof(err)), 0);
+		if (mode >= 2)
+			ck_assert_int_eq(en_ptr_load_mem(en, ptr, strlen(ptr), "ptr", err, sizeof(err)), 0);
+		as_start();
+		as.en = en;
+		feed_rej("198.51.100.60", 0, T0 - 7200 * SEC);
+		feed_att("2001:db8:60:1::5", 40000, T0, 0);
+		feed_att("198.51.100.60", 33000, T0 + 1 * SEC, 0);
+		const as_verdict *v = only_verdict();
+		ck_assert_uint_eq(v->score, 50 + 10 * (unsigned)mode + (mode == 2 ? 10 : 0));
+		ck_assert_int_eq(v->offender, mode >= 1);
+		ck_assert_int_eq(!!(v->features & EVID_F_ASN), mode >= 1);
+		ck_assert_int_eq(!!(v->features & EVID_F_PTR), mode == 2);
+		as_free(&as);
+		en_free(en);
+	}
+}
+END_TEST
+
+/* Records the rejection index changes as as_rej_dirty gives them. */
+static unsigned rej_puts, rej_dels;
+
+static int count_rej(const uint8_t v4[4], const as_rej_rec *rec, void *arg)
+{
+	(void)v4;
+	(void)arg;
+	*(rec ? &rej_puts : &rej_dels) += 1;
+	return 0;
+}
+
+START_TEST(assoc_reject_window)
+{
+	/* A rejection is remembered for the reject window, then forgotten, and the store is told. */
+	as_start();
+	rej_puts = rej_dels = 0;
+	feed_rej("198.51.100.60", 0, T0);
+	ck_assert_int_eq(as_rej_dirty(&as, count_rej, NULL), 0);
+	ck_assert_uint_eq(rej_puts, 1);
+	as_rej_clean(&as);
+	as_advance(&as, T0 + 3600 * SEC);
+	ck_assert(as_rejected(&as, (const uint8_t[]){ 198, 51, 100, 60 }, T0 + 3600 * SEC, NULL));
+	rej_puts = 0;
+	ck_assert_int_eq(as_rej_dirty(&as, count_rej, NULL), 0);
+	ck_assert_uint_eq(rej_puts + rej_dels, 0);         /* nothing changed */
+	as_advance(&as, T0 + 2 * 86400 * SEC);
+	ck_assert(!as_rejected(&as, (const uint8_t[]){ 198, 51, 100, 60 }, T0 + 2 * 86400 * SEC, NULL));
+	ck_assert_uint_eq(as.rej.n, 0);
+	ck_assert_int_eq(as_rej_dirty(&as, count_rej, NULL), 0);
+	ck_assert_uint_eq(rej_dels, 1);
+	as_rej_clean(&as);
 	as_free(&as);
 }
 END_TEST
@@ -600,6 +800,97 @@ START_TEST(aggr_shared_64)
 }
 END_TEST
 
+START_TEST(aggr_confirm)
+{
+	/* confirm-attempts 2: one timing-only attempt waits; a second lists; an embedding lists at once. */
+	uint64_t now = (uint64_t)time(NULL), t = (now - 7200) * SEC;
+	store_entry e;
+	ag_cfg c;
+	ag_cfg_defaults(&c);
+	c.confirm_min = 2;
+	ck_assert_int_eq(ag_init(&ag, &c, st, false), 0);
+	as_verdict v = offender("2001:db8:e:1::5", t, AT_NATIVE);
+	as_verdict w = offender("2002:c000:20c::1", t, AT_6TO4);
+	w.features = EVID_F_6TO4;
+	ag_verdict(&ag, &v);
+	ag_verdict(&ag, &w);
+	ag.input_us = t + 60 * SEC;
+	ag_commit(now);
+	ck_assert_uint_eq(ag.held, 1);
+	ck_assert_int_eq(lookup("2001:db8:e:1::5", &e), -1);
+	ck_assert_int_eq(lookup("2002:c000:20c::1", &e), 48);
+	v.a.first_us = v.a.last_us = t + 600 * SEC;
+	ag_verdict(&ag, &v);
+	ag.input_us = t + 700 * SEC;
+	ag_commit(now);
+	ck_assert_uint_eq(ag.held, 0);
+	ck_assert_int_eq(lookup("2001:db8:e:1::5", &e), 64);
+	/* A single attempt whose hold ran out is forgotten: a later one starts again. */
+	as_verdict x = offender("2001:db8:f:1::5", t, AT_NATIVE);
+	ag_verdict(&ag, &x);
+	ag.input_us = t + 60 * SEC;
+	ag_commit(now);
+	ck_assert_uint_eq(ag.held, 1);
+	ag.input_us = t + 2 * 86400 * SEC;
+	ag_commit(now);
+	ck_assert_uint_eq(ag.pending.n, 0);
+	ck_assert_int_eq(lookup("2001:db8:f:1::5", &e), -1);
+	ag_free(&ag);
+}
+END_TEST
+
+START_TEST(aggr_clean_host)
+{
+	/* A host that pairs with its own clean IPv4 more often than with a rejected one is not listed. */
+	uint64_t now = (uint64_t)time(NULL), t = (now - 7200) * SEC;
+	store_entry e;
+	ag_start();
+	for (int i = 0; i < 2; i++) {
+		as_verdict ok = { .kind = AT_NATIVE, .legit = true, .clean = true, .score = 50,
+		                  .features = EVID_F_PAIR | EVID_F_ORDER };
+		ok.a = mk_att("2001:db8:c:1::7", (uint16_t)(40000 + i), t + (uint64_t)i * 60 * SEC, EVID_OS_LINUX);
+		ag_verdict(&ag, &ok);
+	}
+	as_verdict bad = offender("2001:db8:c:1::7", t + 600 * SEC, AT_NATIVE);
+	as_verdict spam = offender("2001:db8:c:2::7", t + 600 * SEC, AT_NATIVE);
+	ag_verdict(&ag, &bad);
+	ag_verdict(&ag, &spam);
+	ag_commit(now);
+	ck_assert_uint_eq(ag.skipped_clean, 1);
+	ck_assert_int_eq(lookup("2001:db8:c:1::7", &e), -1);
+	ck_assert_int_eq(lookup("2001:db8:c:2::7", &e), 64);
+	ag_free(&ag);
+}
+END_TEST
+
+START_TEST(aggr_forget)
+{
+	/* Per-source state older than the expiry window is dropped once a day of input time. */
+	uint64_t now = (uint64_t)time(NULL), t = (now - 40 * 86400) * SEC;
+	ag_start();
+	for (int i = 0; i < 50; i++) {
+		char src[40];
+		snprintf(src, sizeof(src), "2001:db8:%x:1::5", i);
+		as_verdict v = offender(src, t + (uint64_t)i * SEC, AT_NATIVE);
+		v.offender = i % 2;
+		ag_verdict(&ag, &v);
+	}
+	ck_assert_uint_eq(ag.src64.n, 50);
+	ck_assert_uint_eq(ag.off128.n, 25);
+	ag.input_us = t + 86400 * SEC;
+	ag_commit(now);
+	ck_assert_uint_eq(ag.src64.n, 50);       /* within the window: kept */
+	as_verdict late = offender("2001:db8:ffff:1::5", t + 35 * 86400 * SEC, AT_NATIVE);
+	ag_verdict(&ag, &late);
+	ag.input_us = t + 35 * 86400 * SEC;
+	ag_commit(now);
+	ck_assert_uint_eq(ag.src64.n, 1);        /* 30 d expiry: only the late source is left */
+	ck_assert_uint_eq(ag.off128.n, 1);
+	ck_assert_uint_eq(ag.off64n.n, 1);
+	ag_free(&ag);
+}
+END_TEST
+
 START_TEST(aggr_misbehaving)
 {
 	uint64_t now = (uint64_t)time(NULL), t = (now - 86400) * SEC;
@@ -654,6 +945,7 @@ Suite *ingest_suite(void)
 	tcase_add_test(tc, htab_random);
 	tcase_add_loop_test(tc, addr_types, 0, sizeof(at_cases) / sizeof(at_cases[0]));
 	tcase_add_test(tc, attempts_window);
+	tcase_add_test(tc, attempts_pool);
 	tcase_add_test(tc, assoc_6to4);
 	tcase_add_test(tc, assoc_6to4_not_rejected);
 	tcase_add_test(tc, assoc_chain_and_pair);
@@ -663,6 +955,11 @@ Suite *ingest_suite(void)
 	tcase_add_test(tc, assoc_os_conflict);
 	tcase_add_test(tc, assoc_legit_pair);
 	tcase_add_test(tc, assoc_nat);
+	tcase_add_test(tc, assoc_closest_pair);
+	tcase_add_test(tc, assoc_clean_flag);
+	tcase_add_test(tc, assoc_nat_lan);
+	tcase_add_test(tc, assoc_reject_window);
+	tcase_add_test(tc, assoc_enrich);
 	tcase_add_test(tc, evid_codec);
 	suite_add_tcase(s, tc);
 	TCase *ts = tcase_create("aggregate");
@@ -671,6 +968,9 @@ Suite *ingest_suite(void)
 	tcase_add_test(ts, aggr_respects_operator);
 	tcase_add_test(ts, aggr_48);
 	tcase_add_test(ts, aggr_misbehaving);
+	tcase_add_test(ts, aggr_confirm);
+	tcase_add_test(ts, aggr_forget);
+	tcase_add_test(ts, aggr_clean_host);
 	tcase_add_test(ts, aggr_shared_64);
 	tcase_add_test(ts, aggr_publish_v4);
 	suite_add_tcase(s, ts);

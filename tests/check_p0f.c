@@ -278,6 +278,40 @@ START_TEST(match_table)
 }
 END_TEST
 
+/* The cache gives p0f_match's result for every case, computing each distinct probe once. */
+START_TEST(match_cached)
+{
+	static p0f_cache cache;
+	size_t n = sizeof match_cases / sizeof match_cases[0];
+	p0f_result want, got;
+	ev_syn s;
+
+	memset(&cache, 0, sizeof cache);
+	for (unsigned pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			mk_syn(&match_cases[i].syn, &s);
+			ck_assert_int_eq(p0f_match(db, &s, &want), 0);
+			ck_assert_int_eq(p0f_match_cached(db, &cache, &s, &got), 0);
+			ck_assert_msg(memcmp(&want, &got, sizeof want) == 0, "%s: cached result differs (pass %u)",
+			              match_cases[i].syn.name, pass);
+		}
+	}
+	/* Pass 1 misses at most once per case, pass 2 hits every case unless two probes share a slot. */
+	ck_assert_uint_le(cache.misses, n + n / 4);
+	ck_assert_uint_ge(cache.hits, n - n / 4);
+	ck_assert_uint_eq(cache.hits + cache.misses, 2 * n);
+	/* A syn differing only in its window is another probe: a miss, and its own result. */
+	mk_syn(&match_cases[0].syn, &s);
+	s.win ^= 0x1111;
+	uint64_t misses = cache.misses;
+	ck_assert_int_eq(p0f_match(db, &s, &want), 0);
+	ck_assert_int_eq(p0f_match_cached(db, &cache, &s, &got), 0);
+	ck_assert_uint_eq(cache.misses, misses + 1);
+	ck_assert(memcmp(&want, &got, sizeof want) == 0);
+	ck_assert_int_eq(p0f_match_cached(db, NULL, &s, &got), V6R_EINVAL);
+}
+END_TEST
+
 /* OS families of labels, and of the matches of the brief's three reference stacks. */
 START_TEST(os_families)
 {
@@ -997,6 +1031,7 @@ Suite *p0f_suite(void)
 
 	tcase_add_checked_fixture(tc, db_setup, db_teardown);
 	tcase_add_loop_test(tc, match_table, 0, sizeof match_cases / sizeof match_cases[0]);
+	tcase_add_test(tc, match_cached);
 	tcase_add_test(tc, os_families);
 	tcase_add_test(tc, raw_sig_edges);
 	tcase_add_test(tc, pcap_vs_p0f);
