@@ -713,10 +713,10 @@ static void forget_old(ag_ctx *a)
 		return;
 	a->swept_us = a->input_us;
 	uint64_t before = a->input_us - horizon;
-	(void)ht_filter(&a->src64, fresh_src, &before);
-	(void)ht_filter(&a->legit48, fresh_legit, &before);
-	(void)ht_filter(&a->committed, fresh_u64, &before);
-	if (ht_filter(&a->off128, fresh_u64, &before) != 0)
+	ht_sweep(&a->src64, fresh_src, &before);
+	ht_sweep(&a->legit48, fresh_legit, &before);
+	ht_sweep(&a->committed, fresh_u64, &before);
+	if (!ht_sweep(&a->off128, fresh_u64, &before))
 		return;
 	htab n64;
 	if (ht_init(&n64, 8, 4, a->off64n.n) != 0)

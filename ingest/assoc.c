@@ -638,32 +638,40 @@ static void win_drop(as_win *w, uint64_t keep, uint64_t watermark)
 }
 
 /*
- * Rejections leave the window a reject window (plus the decision delay) after they happened;
- * an IPv4 whose last rejection left is forgotten, in memory and (through the dirty list) in the
- * store, and so is its NAT history. Memory follows the reject window, not the input size.
+ * An IPv4 whose last rejection is a reject window (plus the decision delay) old is forgotten, in
+ * memory and (through the gone list) in the store, and so is its NAT history: memory follows
+ * the reject window, not the input size. The tables are swept in place every eighth of a
+ * reject window of input time: one pass in slot order costs less than a random probe per
+ * rejection.
  */
+static bool rej_keep(const void *key, const void *val, void *arg)
+{
+	as_ctx *c = arg;
+	if (((const rej_hist *)val)->r.last_us + c->cfg.reject_us + c->delay_us >= c->watermark)
+		return true;
+	return key_push(&c->gone, &c->n_gone, &c->gone_cap, key) != 0;   /* no room: keep it */
+}
+
+static bool nat_keep(const void *key, const void *val, void *arg)
+{
+	const as_ctx *c = arg;
+	return ((const nat_hist *)val)->last_us + c->cfg.reject_us + c->delay_us >= c->watermark;
+}
+
 static void expire_rejections(as_ctx *c)
 {
-	uint64_t keep = c->cfg.reject_us + c->delay_us;
-	as_win *w = &c->rw;
-	while (w->lo < w->hi && win_t(w, w->lo) + keep < c->watermark) {
-		const as_reject_ev *r = win_at(w, w->lo++);
-		const rej_hist *h = ht_get(&c->rej, r->v4);
-		if (h && h->r.last_us + keep < c->watermark &&
-		    key_push(&c->gone, &c->n_gone, &c->gone_cap, r->v4) == 0)
-			ht_del(&c->rej, r->v4);
-		const nat_hist *n = ht_get(&c->nat, r->v4);
-		if (n && n->last_us + keep < c->watermark)
-			ht_del(&c->nat, r->v4);
-	}
-	if (w->lo == w->hi)
-		w->lo = w->hi = 0;
+	if (c->watermark < c->swept_us + c->cfg.reject_us / 8)
+		return;
+	c->swept_us = c->watermark;
+	ht_sweep(&c->rej, rej_keep, c);
+	ht_sweep(&c->nat, nat_keep, c);
 }
 
 static void drop_old(as_ctx *c)
 {
 	win_drop(&c->v4w, c->delay_us + c->cfg.pair_us, c->watermark);
 	win_drop(&c->v6w, c->delay_us + 2 * c->cfg.pair_us, c->watermark);
+	win_drop(&c->rw, c->delay_us + c->cfg.chain_us, c->watermark);
 	expire_rejections(c);
 }
 
@@ -740,7 +748,8 @@ int as_rej_load(as_ctx *c, const uint8_t v4[4], const as_rej_rec *rec)
 	for (unsigned i = 0; i < n; i++) {
 		as_reject_ev ev = { .port = rec->port[i], .t = rec->t[i] };
 		memcpy(ev.v4, v4, 4);
-		if (win_append(&c->rw, &ev))
+		/* Only the latest can still start a chain (older ones leave at the first advance). */
+		if (rec->t[i] + c->cfg.chain_us + c->delay_us >= rec->last_us && win_append(&c->rw, &ev))
 			return V6R_ENOMEM;
 	}
 	return 0;
@@ -760,55 +769,26 @@ static bool dirty_scan(const as_ctx *c)
 	return c->n_dirty * 4 > c->rej.n;
 }
 
-typedef struct rej_out {
-	uint8_t v4[4];
-	const as_rej_rec *rec;   /* NULL: forgotten */
-} rej_out;
-
-static int rej_out_cmp(const void *x, const void *y)
-{
-	return memcmp(((const rej_out *)x)->v4, ((const rej_out *)y)->v4, 4);
-}
-
-static void rej_out_add(rej_out *o, size_t *n, const void *v4, const as_rej_rec *rec)
-{
-	memcpy(o[*n].v4, v4, 4);
-	o[*n].rec = rec;
-	(*n)++;
-}
-
-/*
- * Visits the changed and forgotten records in key order, so that the store's B-tree takes them
- * as one sweep instead of at random pages.
- */
 int as_rej_dirty(as_ctx *c, as_rej_fn fn, void *arg)
 {
-	size_t n = 0;
-	rej_out *o = malloc((c->n_dirty + c->n_gone + 1) * sizeof(*o));
-	if (!o)
-		return V6R_ENOMEM;
-	for (size_t i = 0; i < c->n_gone; i++)
+	int rc = 0;
+	for (size_t i = 0; i < c->n_gone && rc == 0; i++)
 		if (!ht_get(&c->rej, &c->gone[i]))    /* not back since */
-			rej_out_add(o, &n, &c->gone[i], NULL);
+			rc = fn((const uint8_t *)&c->gone[i], NULL, arg);
 	if (dirty_scan(c)) {
 		size_t it = 0;
 		const void *k;
 		void *v;
-		while (ht_next(&c->rej, &it, &k, &v))
-			if (((const rej_hist *)v)->dirty && n < c->n_dirty + c->n_gone)
-				rej_out_add(o, &n, k, &((const rej_hist *)v)->r);
-	} else {
-		for (size_t i = 0; i < c->n_dirty; i++) {
-			const rej_hist *h = ht_get(&c->rej, &c->dirty[i]);
-			if (h && h->dirty)
-				rej_out_add(o, &n, &c->dirty[i], &h->r);
-		}
+		while (rc == 0 && ht_next(&c->rej, &it, &k, &v))
+			if (((const rej_hist *)v)->dirty)
+				rc = fn(k, &((const rej_hist *)v)->r, arg);
+		return rc;
 	}
-	qsort(o, n, sizeof(*o), rej_out_cmp);
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = fn(o[i].v4, o[i].rec, arg);
-	free(o);
+	for (size_t i = 0; i < c->n_dirty && rc == 0; i++) {
+		const rej_hist *h = ht_get(&c->rej, &c->dirty[i]);
+		if (h && h->dirty)
+			rc = fn((const uint8_t *)&c->dirty[i], &h->r, arg);
+	}
 	return rc;
 }
 

@@ -111,7 +111,7 @@ typedef struct as_ctx {
 	htab nat;               /* v4 -> IPv6 hosts tied by timing */
 	as_win v4w;             /* closed IPv4 sensor attempts (att), by first SYN */
 	as_win v6w;             /* IPv6 attempts pending or decided recently (as_seen), by first SYN */
-	as_win rw;              /* rejections (as_reject_ev), by time, for the reject window */
+	as_win rw;              /* recent rejections (as_reject_ev), by time: chain candidates */
 	att *v6q;               /* closed IPv6 attempts awaiting their decision, in closing order */
 	size_t v6_head, v6_len, v6_cap;
 	uint32_t *dirty;        /* IPv4s (network order) whose history changed since as_rej_clean */
@@ -120,6 +120,7 @@ typedef struct as_ctx {
 	size_t n_gone, gone_cap;
 	uint64_t watermark;     /* input time reached */
 	uint64_t delay_us;      /* how long a v6 attempt waits for its IPv4 partners */
+	uint64_t swept_us;      /* input time of the last sweep of old rejections */
 	/* counters for the report */
 	uint64_t rejects, rejects_v6, v6_attempts, v4_attempts, offenders, legit, shared;
 } as_ctx;

@@ -148,11 +148,10 @@ void ht_prefetch(const htab *h, const void *key)
 		__builtin_prefetch(s + o, 1);
 }
 
-void ht_del(htab *h, const void *key)
+/* Empties used slot i and shifts back the entries that probed past it. */
+static void del_at(htab *h, size_t i)
 {
-	size_t mask = h->cap - 1, i = find(h, key);
-	if (!slot(h, i)[0])
-		return;
+	size_t mask = h->cap - 1;
 	slot(h, i)[0] = 0;
 	h->n--;
 	/* Shift back the entries that probed past the hole. */
@@ -167,23 +166,26 @@ void ht_del(htab *h, const void *key)
 	}
 }
 
-int ht_filter(htab *h, ht_keep_fn keep, void *arg)
+void ht_del(htab *h, const void *key)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < h->cap; i++)
-		n += slot(h, i)[0] && keep(slot(h, i) + 1, slot(h, i) + h->voff, arg);
-	htab g;
-	if (ht_init(&g, h->ksize, h->vsize, n) != 0)
-		return V6R_ENOMEM;
-	for (size_t i = 0; i < h->cap; i++) {
+	size_t i = find(h, key);
+	if (slot(h, i)[0])
+		del_at(h, i);
+}
+
+size_t ht_sweep(htab *h, ht_keep_fn keep, void *arg)
+{
+	size_t dropped = 0;
+	for (size_t i = 0; i < h->cap;) {
 		uint8_t *s = slot(h, i);
-		if (s[0] && keep(s + 1, s + h->voff, arg))
-			memcpy(slot(&g, find(&g, s + 1)), s, h->stride);
+		if (s[0] && !keep(s + 1, s + h->voff, arg)) {
+			del_at(h, i);
+			dropped++;
+			continue;       /* an entry may have shifted into slot i */
+		}
+		i++;
 	}
-	g.n = n;
-	ht_free(h);
-	*h = g;
-	return 0;
+	return dropped;
 }
 
 bool ht_next(const htab *h, size_t *it, const void **key, void **val)

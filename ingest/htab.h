@@ -34,12 +34,14 @@ void ht_prefetch(const htab *h, const void *key);
 /* Removes key if present. */
 void ht_del(htab *h, const void *key);
 
-/*
- * Keeps only the entries for which keep() is true, in a table sized for them (the way to
- * forget old entries in bulk). On V6R_ENOMEM the table is left whole.
- */
+/* Whether an entry stays (ht_sweep). */
 typedef bool (*ht_keep_fn)(const void *key, const void *val, void *arg);
-int ht_filter(htab *h, ht_keep_fn keep, void *arg);
+
+/*
+ * Deletes, in place, the entries for which keep() is false; returns how many. One pass over the
+ * slots (an entry shifted back over the wrap-around may be shown to keep() twice).
+ */
+size_t ht_sweep(htab *h, ht_keep_fn keep, void *arg);
 
 /* Iterates: start with *it = 0; returns false at the end. Do not put or delete while iterating. */
 bool ht_next(const htab *h, size_t *it, const void **key, void **val);

@@ -14,6 +14,10 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define MLOG_AVX2 1
+#endif
 
 #include "../zone/addr.h"
 #include "../zone/err.h"
@@ -130,8 +134,8 @@ static const char *anchor_at(const char *s, size_t n, size_t i)
 	return NULL;
 }
 
-/* Returns the first anchor found in s[0..n) (by key byte position), or NULL. */
-static const char *anchor_find(const char *s, size_t n)
+/* Returns the first anchor found in s[0..n) (by key byte position), or NULL: 16 bytes a step. */
+static const char *anchor_find_sse2(const char *s, size_t n)
 {
 	size_t i = 0;
 
@@ -166,13 +170,92 @@ static const char *anchor_find(const char *s, size_t n)
 	return NULL;
 }
 
+#ifdef MLOG_AVX2
+/* The same, 32 bytes a step (the scan over every byte of a log is most of reading it). */
+__attribute__((target("avx2"))) static const char *anchor_find_avx2(const char *s, size_t n)
+{
+	size_t i = 0;
+	const __m256i vj = _mm256_set1_epi8('j'), vb = _mm256_set1_epi8('B'), vl = _mm256_set1_epi8('L');
+	const __m256i vy = _mm256_set1_epi8('y'), vd = _mm256_set1_epi8('d');
+
+	for (; i + 34 <= n; i += 32) {
+		__m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+		__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(s + i + 1));
+		__m256i c = _mm256_loadu_si256((const __m256i *)(const void *)(s + i + 2));
+		__m256i bl = _mm256_and_si256(_mm256_cmpeq_epi8(a, vb), _mm256_cmpeq_epi8(b, vl));
+		__m256i yd = _mm256_and_si256(_mm256_cmpeq_epi8(a, vy), _mm256_cmpeq_epi8(c, vd));
+		__m256i m = _mm256_or_si256(_mm256_cmpeq_epi8(a, vj), _mm256_or_si256(bl, yd));
+		unsigned mask = (unsigned)_mm256_movemask_epi8(m);
+
+		while (mask != 0) {
+			const char *hit = anchor_at(s, n, i + (unsigned)__builtin_ctz(mask));
+
+			if (hit != NULL)
+				return hit;
+			mask &= mask - 1;
+		}
+	}
+	/* The tail bytewise, on the same base: an anchor may begin before i. */
+	for (; i < n; i++) {
+		const char *hit = anchor_at(s, n, i);
+
+		if (hit != NULL)
+			return hit;
+	}
+	return NULL;
+}
+#endif
+
+/* 0: bytewise, 1: SSE2, 2: AVX2 where the CPU has it (the default; tests force the others). */
+static int simd_level = -1;
+
+void mlog_simd(int level)
+{
+#ifdef MLOG_AVX2
+	if (level >= 2 && !__builtin_cpu_supports("avx2"))
+		level = 1;
+#else
+	if (level >= 2)
+		level = 1;
+#endif
+	simd_level = level;
+}
+
+static int simd(void)
+{
+	if (simd_level < 0) {
+#ifdef MLOG_AVX2
+		simd_level = __builtin_cpu_supports("avx2") ? 2 : 1;
+#else
+		simd_level = 1;
+#endif
+	}
+	return simd_level;
+}
+
+static const char *anchor_find(const char *s, size_t n)
+{
+#ifdef MLOG_AVX2
+	if (simd() >= 2)
+		return anchor_find_avx2(s, n);
+#endif
+	if (simd() >= 1)
+		return anchor_find_sse2(s, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *hit = anchor_at(s, n, i);
+		if (hit != NULL)
+			return hit;
+	}
+	return NULL;
+}
+
 bool mlog_has_anchor(const char *s, size_t n)
 {
 	return anchor_find(s, n) != NULL;
 }
 
 /* Counts the newlines in s[0..n). */
-static uint64_t count_nl(const char *s, size_t n)
+static uint64_t count_nl_sse2(const char *s, size_t n)
 {
 	uint64_t total = 0;
 	size_t i = 0;
@@ -193,6 +276,41 @@ static uint64_t count_nl(const char *s, size_t n)
 	}
 #endif
 	for (; i < n; i++)
+		total += s[i] == '\n';
+	return total;
+}
+
+#ifdef MLOG_AVX2
+__attribute__((target("avx2"))) static uint64_t count_nl_avx2(const char *s, size_t n)
+{
+	uint64_t total = 0;
+	size_t i = 0;
+	const __m256i nl = _mm256_set1_epi8('\n'), zero = _mm256_setzero_si256();
+
+	while (i + 32 <= n) {
+		__m256i acc = zero;
+
+		for (unsigned k = 0; k < 255 && i + 32 <= n; k++, i += 32)
+			acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(
+				_mm256_loadu_si256((const __m256i *)(const void *)(s + i)), nl));
+		__m256i sad = _mm256_sad_epu8(acc, zero);
+		total += (uint64_t)_mm256_extract_epi64(sad, 0) + (uint64_t)_mm256_extract_epi64(sad, 1) +
+		         (uint64_t)_mm256_extract_epi64(sad, 2) + (uint64_t)_mm256_extract_epi64(sad, 3);
+	}
+	return total + count_nl_sse2(s + i, n - i);
+}
+#endif
+
+static uint64_t count_nl(const char *s, size_t n)
+{
+#ifdef MLOG_AVX2
+	if (simd() >= 2)
+		return count_nl_avx2(s, n);
+#endif
+	if (simd() >= 1)
+		return count_nl_sse2(s, n);
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
 		total += s[i] == '\n';
 	return total;
 }

@@ -123,6 +123,9 @@ const char *mlog_parser_reason(const mlog_parser *p);
  */
 bool mlog_has_anchor(const char *s, size_t n);
 
+/* For tests: the vector width of the byte scans (0 bytewise, 1 SSE2, 2 AVX2); -1 the best. */
+void mlog_simd(int level);
+
 /* ---- files ---- */
 
 /* Lines longer than this many bytes (without the newline) are reported too_long, not read. */

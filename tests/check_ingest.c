@@ -30,6 +30,12 @@ static void parse(const char *s, uint8_t a[16])
 
 /* ---- htab against a reference array, random operations ---- */
 
+static bool keep_recent(const void *key, const void *val, void *arg)
+{
+	(void)key;
+	return *(const uint32_t *)val >= *(const uint32_t *)arg;
+}
+
 START_TEST(htab_random)
 {
 	enum { KEYS = 3000 };
@@ -69,6 +75,21 @@ START_TEST(htab_random)
 	while (ht_next(&h, &it, &key, &val))
 		seen++;
 	ck_assert_uint_eq(seen, n);
+	/* Sweeping in place: exactly the entries keep() refuses go, the others stay findable. */
+	uint32_t cut = 58000;   /* the entries not written in the last 2000 operations */
+	size_t older = 0;
+	for (uint32_t k = 0; k < KEYS; k++)
+		older += present[k] && ref[k] < cut;
+	ck_assert_uint_gt(older, 100);
+	ck_assert_uint_lt(older, n - 100);
+	ck_assert_uint_eq(ht_sweep(&h, keep_recent, &cut), older);
+	ck_assert_uint_eq(h.n, n - older);
+	for (uint32_t k = 0; k < KEYS; k++) {
+		uint32_t *v = ht_get(&h, &k);
+		ck_assert_int_eq(v != NULL, present[k] && ref[k] >= cut);
+		if (v)
+			ck_assert_uint_eq(*v, ref[k]);
+	}
 	ht_free(&h);
 }
 END_TEST

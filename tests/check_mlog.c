@@ -756,6 +756,7 @@ static bool ref_anchor(const char *s, size_t n)
 
 START_TEST(test_anchor_positions)
 {
+	mlog_simd(_i);   /* each vector width: bytewise, SSE2, AVX2 (where the CPU has it) */
 	static const char *const anchors[] = { "reject", "DNSBL rank", "listed by domain" };
 	static const char *const misses[] = { "rejec", "eject", "Reject", "REJECT", "DNSBL  rank",
 	                                      "DNSB rank", "dnsbl rank", "listed by domai",
@@ -790,6 +791,7 @@ END_TEST
 /* Random text over the anchors' letters agrees with a memmem reference. */
 START_TEST(test_anchor_random)
 {
+	mlog_simd(_i);   /* each vector width: bytewise, SSE2, AVX2 (where the CPU has it) */
 	static const char alpha[] = "rejctDNSBLankisdbyomB dj\nyLr";
 	static const char *const bits[] = { "reject", "DNSBL rank", "listed by domain", "rej",
 	                                    "DNSBL", "by d", "y d" };
@@ -1016,6 +1018,7 @@ static char *awkward(size_t *n)
 /* Both modes, many read sizes and a line limit of 100, against the reference split. */
 START_TEST(test_file_modes)
 {
+	mlog_simd(_i);   /* each vector width: bytewise, SSE2, AVX2 (where the CPU has it) */
 	size_t n;
 	const char *d = awkward(&n);
 	const char *path = tmp_path("awkward.log");
@@ -1270,8 +1273,8 @@ Suite *mlog_suite(void)
 	tcase_add_loop_test(tc, test_sample_files, 0, sizeof sample_files / sizeof sample_files[0]);
 	tcase_add_loop_test(tc, test_sample_candidates, 0,
 	                    sizeof sample_files / sizeof sample_files[0]);
-	tcase_add_test(tc, test_anchor_positions);
-	tcase_add_test(tc, test_anchor_random);
+	tcase_add_loop_test(tc, test_anchor_positions, 0, 3);
+	tcase_add_loop_test(tc, test_anchor_random, 0, 3);
 	tcase_add_test(tc, test_counters);
 	tcase_add_test(tc, test_nul_bytes);
 	suite_add_tcase(s, tc);
@@ -1288,7 +1291,7 @@ Suite *mlog_suite(void)
 
 	tcase_add_checked_fixture(tf, files_setup, files_teardown);
 	tcase_set_timeout(tf, 60);
-	tcase_add_test(tf, test_file_modes);
+	tcase_add_loop_test(tf, test_file_modes, 0, 3);
 	tcase_add_test(tf, test_file_line_max);
 	tcase_add_test(tf, test_file_gzip);
 	tcase_add_test(tf, test_file_gzip_corrupt);

@@ -43,25 +43,39 @@ if [ -n "$SIM" ]; then
 	SETS="$SETS sim:$SD/sensor.pcap:$SD/maillog"
 fi
 
-# run NAME CMD...: prints "NAME wall_s cpu_s maxrss_kb" (resource usage of the child alone).
+# run NAME CMD...: prints "NAME wall_s cpu_s maxrss_kb maxanon_kb" (resource usage of the child
+# alone). maxrss counts the store's file pages that LMDB maps (they grow with the store, not with
+# ingest's state); maxanon, sampled from /proc every 20 ms, is the process's own memory.
 run() {
 	local name=$1; shift
 	python3 - "$name" "$@" <<'PY'
-import os, subprocess, sys, time
+import os, subprocess, sys, threading, time
 # Output goes to a pipe, not /dev/null: GNU grep stops at the first match when it sees /dev/null.
 t = time.monotonic()
 p = subprocess.Popen(sys.argv[2:], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+anon = [0]
+def sample():
+    while p.returncode is None:
+        try:
+            for line in open(f"/proc/{p.pid}/status"):
+                if line.startswith("RssAnon:"):
+                    anon[0] = max(anon[0], int(line.split()[1]))
+        except OSError:
+            return
+        time.sleep(0.02)
+threading.Thread(target=sample, daemon=True).start()
 for _ in iter(lambda: p.stdout.read(1 << 16), b''):
     pass
 _, status, ru = os.wait4(p.pid, 0)
+p.returncode = status
 wall = time.monotonic() - t
 if status:
     sys.exit(f"{sys.argv[1]} failed (status {status})")
-print(f"{sys.argv[1]} {wall:.2f} {ru.ru_utime + ru.ru_stime:.2f} {ru.ru_maxrss}")
+print(f"{sys.argv[1]} {wall:.2f} {ru.ru_utime + ru.ru_stime:.2f} {ru.ru_maxrss} {anon[0]}")
 PY
 }
 CSV=$OUT/rounds.csv
-echo "round,set,program,wall_s,cpu_s,maxrss_kb" > "$CSV"
+echo "round,set,program,wall_s,cpu_s,maxrss_kb,maxanon_kb" > "$CSV"
 for r in $(seq 1 "$ROUNDS"); do
 	for set in $SETS; do
 		IFS=: read -r name cap log <<< "$set"
@@ -86,13 +100,14 @@ def med(k, col): return statistics.median(float(r[col]) for r in by[k])
 def ratio(s, a, b):  # median over rounds of the per-round speed ratio a/b (time b / time a)
     return statistics.median(float(y['wall_s']) / float(x['wall_s']) for x, y in zip(by[(s, a)], by[(s, b)]))
 sets = sorted({r['set'] for r in rows}, key=lambda s: s != 'gen')
-print("\n| input | program | median wall s | median CPU s | max RSS MB |")
-print("|---|---|---|---|---|")
+print("\n| input | program | median wall s | median CPU s | max RSS MB | max anonymous MB |")
+print("|---|---|---|---|---|---|")
 for s in sets:
     for inp, progs in (("capture", ('tcpdump', 'ingest-capture')), ("maillog", ('grep', 'ingest-maillog'))):
         for p in progs:
             print(f"| {s} {inp} | {p} | {med((s, p), 'wall_s'):.2f} | {med((s, p), 'cpu_s'):.2f} | "
-                  f"{max(int(r['maxrss_kb']) for r in by[(s, p)]) / 1024:.0f} |")
+                  f"{max(int(r['maxrss_kb']) for r in by[(s, p)]) / 1024:.0f} | "
+                  f"{max(int(r['maxanon_kb']) for r in by[(s, p)]) / 1024:.0f} |")
 print()
 for s in sets:
     print(f"{s}: ingest speed / tcpdump speed {ratio(s, 'ingest-capture', 'tcpdump'):.2f}, "
