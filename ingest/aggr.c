@@ -39,6 +39,14 @@ typedef struct pend {
 } pend;
 
 
+/* A revoked IPv4's dominant sender, whose listings stay. */
+typedef struct spare_rec {
+	uint8_t src[16];
+	uint8_t has;
+} spare_rec;
+
+#define STRONG_FEATURES (EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP | EVID_F_NAT64 | EVID_F_LOW32)
+
 typedef struct legit_rec {
 	uint64_t last_us;
 	uint8_t dirty;
@@ -68,7 +76,8 @@ int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report)
 	if (ht_init(&a->pending, KEYLEN, sizeof(pend), 256) || ht_init(&a->committed, KEYLEN, 8, 256) ||
 	    ht_init(&a->src64, 8, sizeof(src_stat), 1024) || ht_init(&a->legit48, 6, sizeof(legit_rec), 64) ||
 	    ht_init(&a->seen, 16, 1, report ? 4096 : 16) || ht_init(&a->rej4, 4, sizeof(evid), 16) ||
-	    ht_init(&a->off128, 16, 8, 256) || ht_init(&a->off64n, 8, 4, 256)) {
+	    ht_init(&a->off128, 16, 8, 256) || ht_init(&a->off64n, 8, 4, 256) ||
+	    ht_init(&a->revoked, 4, sizeof(spare_rec), 16)) {
 		ag_free(a);
 		return V6R_ENOMEM;
 	}
@@ -85,6 +94,7 @@ void ag_free(ag_ctx *a)
 	ht_free(&a->rej4);
 	ht_free(&a->off128);
 	ht_free(&a->off64n);
+	ht_free(&a->revoked);
 	free(a->allow);
 	a->allow = NULL;
 }
@@ -285,8 +295,7 @@ static void add_offender(ag_ctx *a, const as_verdict *v)
 static void revoke_v4(ag_ctx *a, const uint8_t v4[4], const uint8_t *spare)
 {
 	/* A port sequence does not help: every host behind the NAT does use X. */
-	const unsigned strong = EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP | EVID_F_NAT64 |
-	                        EVID_F_LOW32;
+	const unsigned strong = STRONG_FEATURES;
 	uint8_t keys[64][KEYLEN];
 	for (;;) {
 		size_t it = 0, n = 0;
@@ -300,9 +309,17 @@ static void revoke_v4(ag_ctx *a, const uint8_t v4[4], const uint8_t *spare)
 		}
 		for (size_t i = 0; i < n; i++)
 			ht_del(&a->pending, keys[i]);
-		a->revoked += n;
+		a->revoked_ties += n;
 		if (n < 64)
-			return;
+			break;
+	}
+	/* Listings already committed on such ties are withdrawn at the next commit. */
+	bool created;
+	spare_rec *r = ht_put(&a->revoked, v4, &created);
+	if (r) {
+		r->has = spare != NULL;
+		if (spare)
+			memcpy(r->src, spare, 16);
 	}
 }
 
@@ -390,6 +407,27 @@ static void reason_text(const evid *e, const char *what, char *buf, size_t cap)
 	         e->n_v4 > 1 ? " and others" : "", feats, e->attempts, evid_os_name(e->os));
 }
 
+/* Evidence that ties a listing to one IPv4 by timing alone (what a shared IPv4 revokes). */
+static bool tie_only(const evid *e)
+{
+	return e->n_v4 == 1 && !(e->features & (STRONG_FEATURES | EVID_F_AGGREGATE));
+}
+
+/* The aux namespace that indexes the listings tied to one IPv4: "tie:" and 8 hex digits. */
+static void tie_ns(const uint8_t v4[4], char ns[16])
+{
+	snprintf(ns, 16, "tie:%02x%02x%02x%02x", v4[0], v4[1], v4[2], v4[3]);
+}
+
+static int tie_index(store_txn *t, const uint8_t v4[4], const addr_pfx *p, bool on)
+{
+	char ns[16];
+	uint8_t key[KEYLEN];
+	tie_ns(v4, ns);
+	key_of(p, key);
+	return store_aux_put(t, ns, key, KEYLEN, on ? "\1" : NULL, on ? 1 : 0);
+}
+
 /* Merges stored evidence, then writes the listing and its evidence unless it has gone stale. */
 static int put_listing(ag_ctx *a, store_txn *t, const addr_pfx *p, const evid *add, uint8_t origin,
                        const uint8_t code[4], const store_entry *old, bool exists, const char *what)
@@ -418,6 +456,8 @@ static int put_listing(ag_ctx *a, store_txn *t, const addr_pfx *p, const evid *a
 	int rc = n < 0 ? n : store_put(t, &e);
 	if (rc == 0)
 		rc = store_evidence_put(t, p, buf, (size_t)n);
+	if (rc == 0 && origin == STORE_ORIGIN_SENSOR && tie_only(&total))
+		rc = tie_index(t, total.v4[0], p, true);
 	if (rc == 0)
 		*(exists ? &a->renewed : &a->listed) += 1;
 	return rc;
@@ -548,8 +588,7 @@ static uint32_t clean_pairs(const ag_ctx *a, const uint8_t addr[16])
 
 static int offender_ready(ag_ctx *a, store_txn *t, const addr_pfx *p, pend *e, bool *ready)
 {
-	const unsigned strong = EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP | EVID_F_NAT64 |
-	                        EVID_F_LOW32;
+	const unsigned strong = STRONG_FEATURES;
 	e->held = e->clean = 0;
 	*ready = true;
 	if (e->e.features & strong)
@@ -570,6 +609,68 @@ static int offender_ready(ag_ctx *a, store_txn *t, const addr_pfx *p, pend *e, b
 	a->held++;
 	*ready = false;
 	return 0;
+}
+
+typedef struct tie_keys {
+	uint8_t key[256][KEYLEN];
+	size_t n;
+} tie_keys;
+
+static int collect_tie(const uint8_t *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	tie_keys *k = arg;
+	if (klen == KEYLEN && k->n < 256)
+		memcpy(k->key[k->n++], key, KEYLEN);
+	return 0;
+}
+
+/* Withdraws the sensor listings tied by timing alone to X, which turned out shared, except its
+ * dominant sender's; the index (aux "tie:X") finds them also after a restart. */
+static int withdraw_tied(ag_ctx *a, store_txn *t, const uint8_t v4[4], const spare_rec *sp)
+{
+	static tie_keys k;
+	char ns[16];
+	k.n = 0;
+	tie_ns(v4, ns);
+	int rc = store_aux_foreach(t, ns, collect_tie, &k);
+	for (size_t i = 0; i < k.n && rc == 0; i++) {
+		addr_pfx p, spare = { .len = 128 };
+		memcpy(p.a, k.key[i], 16);
+		p.len = k.key[i][16];
+		memcpy(spare.a, sp->src, 16);
+		bool keep = sp->has && addr_pfx_within(&spare, &p);
+		if (keep && p.len == 128)
+			continue;
+		store_entry old;
+		const void *data;
+		size_t len;
+		evid e;
+		rc = tie_index(t, v4, &p, false);
+		if (rc == 0 && store_get(t, &p, &old) == 0 && old.kind == STORE_LISTING &&
+		    old.origin == STORE_ORIGIN_SENSOR && store_evidence_get(t, &p, &data, &len) == 0 &&
+		    evid_decode(data, len, &e) == 0 && tie_only(&e) && memcmp(e.v4[0], v4, 4) == 0) {
+			rc = store_del(t, &p);
+			if (rc == 0)
+				rc = store_evidence_put(t, &p, NULL, 0);
+			a->withdrawn += rc == 0;
+			/* The dominant sender inside a withdrawn /64 (the /64 is X's LAN) keeps its /128. */
+			if (rc == 0 && keep)
+				rc = put_listing(a, t, &spare, &e, STORE_ORIGIN_SENSOR, a->cfg.code, &old, false,
+				                 "IPv6 sender");
+		}
+	}
+	return rc;
+}
+
+static int write_withdrawals(ag_ctx *a, store_txn *t)
+{
+	size_t it = 0;
+	const void *k;
+	void *v;
+	int rc = 0;
+	while (rc == 0 && ht_next(&a->revoked, &it, &k, &v))
+		rc = withdraw_tied(a, t, k, v);
+	return rc;
 }
 
 static int write_offenders(ag_ctx *a, store_txn *t)
@@ -672,8 +773,10 @@ int ag_write(ag_ctx *a, store_txn *t)
 {
 	a->listed = a->renewed = a->skipped_excluded = a->skipped_operator = 0;
 	a->skipped_misbehaving = a->skipped_stale = a->aggregates = a->v4_listed = 0;
-	a->narrowed = a->held = a->skipped_clean = 0;
+	a->narrowed = a->held = a->skipped_clean = a->withdrawn = 0;
 	int rc = write_legit(a, t);
+	if (rc == 0)
+		rc = write_withdrawals(a, t);
 	if (rc == 0)
 		rc = write_offenders(a, t);
 	if (rc == 0)
@@ -762,6 +865,8 @@ void ag_committed(ag_ctx *a)
 		((legit_rec *)v)->dirty = 0;
 	ht_free(&a->pending);
 	ht_free(&a->rej4);
+	ht_free(&a->revoked);
+	(void)ht_init(&a->revoked, 4, sizeof(spare_rec), 16);
 	if (kept)
 		a->pending = keep;
 	else

@@ -61,6 +61,7 @@ typedef struct ag_ctx {
 	htab rej4;               /* publish_v4: IPv4 (4) -> evid */
 	htab off128;             /* offender addresses seen (16) */
 	htab off64n;             /* /64 (8) -> distinct offender addresses in it */
+	htab revoked;            /* IPv4 (4) -> spared sender: listings tied to it to withdraw */
 	addr_pfx *allow;         /* allowlist prefixes */
 	size_t n_allow;
 	bool report;
@@ -71,9 +72,10 @@ typedef struct ag_ctx {
 	/* results of the last commit */
 	uint64_t listed, renewed, skipped_excluded, skipped_operator, skipped_misbehaving,
 	         skipped_stale, aggregates, v4_listed, narrowed;
-	uint64_t revoked;        /* pending ties dropped because their IPv4 turned out shared */
+	uint64_t revoked_ties;   /* pending ties dropped because their IPv4 turned out shared */
 	uint64_t held;           /* offenders waiting for a confirming attempt (last commit) */
 	uint64_t skipped_clean;  /* offenders paired more often with their own clean IPv4 */
+	uint64_t withdrawn;      /* committed listings withdrawn: their IPv4 turned out shared */
 } ag_ctx;
 
 int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report);

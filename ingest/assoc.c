@@ -30,8 +30,11 @@ typedef struct nat_hist {
 	uint64_t last_us;
 	uint8_t n;
 	uint8_t shared;              /* revoked once: later ties need host-specific evidence */
+	uint8_t dirty;               /* changed since as_rej_clean (not persisted) */
 	nat_host host[NAT_SLOTS];    /* IPv6 sources tied to this IPv4 by timing */
 } nat_hist;
+
+_Static_assert(sizeof(nat_hist) == AS_NAT_REC, "AS_NAT_REC is the size of a NAT history record");
 
 void as_cfg_defaults(as_cfg *c)
 {
@@ -73,7 +76,9 @@ void as_free(as_ctx *c)
 	free(c->v6q);
 	free(c->dirty);
 	free(c->gone);
-	c->gone = NULL;
+	free(c->nat_dirty);
+	free(c->nat_gone);
+	c->gone = c->nat_dirty = c->nat_gone = NULL;
 	c->v4w.buf = c->v6w.buf = c->rw.buf = NULL;
 	c->v6q = NULL;
 	c->dirty = NULL;
@@ -497,6 +502,8 @@ static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], ui
 	nat_hist *h = ht_put(&c->nat, v4, &created);
 	if (!h)
 		return false;
+	if (!h->dirty && key_push(&c->nat_dirty, &c->n_nat_dirty, &c->nat_dirty_cap, v4) == 0)
+		h->dirty = 1;
 	if (!created && h->last_us + c->cfg.reject_us < t)
 		h->n = h->shared = 0;
 	h->last_us = t;
@@ -552,6 +559,8 @@ static void revoke(as_ctx *c, const uint8_t v4[4])
 	memcpy(v.v4, v4, 4);
 	if (h) {
 		h->shared = 1;
+		if (!h->dirty && key_push(&c->nat_dirty, &c->n_nat_dirty, &c->nat_dirty_cap, v4) == 0)
+			h->dirty = 1;
 		int dom = nat_dominant(h);
 		if (dom >= 0) {
 			memcpy(v.a.src, h->host[dom].src, 16);
@@ -654,8 +663,10 @@ static bool rej_keep(const void *key, const void *val, void *arg)
 
 static bool nat_keep(const void *key, const void *val, void *arg)
 {
-	const as_ctx *c = arg;
-	return ((const nat_hist *)val)->last_us + c->cfg.reject_us + c->delay_us >= c->watermark;
+	as_ctx *c = arg;
+	if (((const nat_hist *)val)->last_us + c->cfg.reject_us + c->delay_us >= c->watermark)
+		return true;
+	return key_push(&c->nat_gone, &c->n_nat_gone, &c->nat_gone_cap, key) != 0;
 }
 
 static void expire_rejections(as_ctx *c)
@@ -792,8 +803,47 @@ int as_rej_dirty(as_ctx *c, as_rej_fn fn, void *arg)
 	return rc;
 }
 
+/*
+ * The NAT history too must outlive the process: a restart that forgot X was shared would let
+ * the next timing tie to X convict a host behind it. Same protocol as the rejection records.
+ */
+int as_nat_load(as_ctx *c, const uint8_t v4[4], const void *rec, size_t len)
+{
+	if (len != AS_NAT_REC)
+		return 0;                       /* another layout: start afresh for this X */
+	bool created;
+	nat_hist *h = ht_put(&c->nat, v4, &created);
+	if (!h)
+		return V6R_ENOMEM;
+	memcpy(h, rec, sizeof(*h));
+	h->dirty = 0;
+	if (h->n > NAT_SLOTS)
+		h->n = NAT_SLOTS;
+	return 0;
+}
+
+int as_nat_dirty(as_ctx *c, as_nat_fn fn, void *arg)
+{
+	int rc = 0;
+	for (size_t i = 0; i < c->n_nat_gone && rc == 0; i++)
+		if (!ht_get(&c->nat, &c->nat_gone[i]))
+			rc = fn((const uint8_t *)&c->nat_gone[i], NULL, 0, arg);
+	for (size_t i = 0; i < c->n_nat_dirty && rc == 0; i++) {
+		const nat_hist *h = ht_get(&c->nat, &c->nat_dirty[i]);
+		if (h && h->dirty)
+			rc = fn((const uint8_t *)&c->nat_dirty[i], h, AS_NAT_REC, arg);
+	}
+	return rc;
+}
+
 void as_rej_clean(as_ctx *c)
 {
+	for (size_t i = 0; i < c->n_nat_dirty; i++) {
+		nat_hist *h = ht_get(&c->nat, &c->nat_dirty[i]);
+		if (h)
+			h->dirty = 0;
+	}
+	c->n_nat_dirty = c->n_nat_gone = 0;
 	if (dirty_scan(c)) {
 		size_t it = 0;
 		const void *k;

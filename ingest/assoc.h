@@ -118,6 +118,8 @@ typedef struct as_ctx {
 	size_t n_dirty, dirty_cap;
 	uint32_t *gone;         /* IPv4s forgotten since as_rej_clean */
 	size_t n_gone, gone_cap;
+	uint32_t *nat_dirty, *nat_gone;   /* the same for the NAT histories */
+	size_t n_nat_dirty, nat_dirty_cap, n_nat_gone, nat_gone_cap;
 	uint64_t watermark;     /* input time reached */
 	uint64_t delay_us;      /* how long a v6 attempt waits for its IPv4 partners */
 	uint64_t swept_us;      /* input time of the last sweep of old rejections */
@@ -159,6 +161,13 @@ int as_rej_load(as_ctx *c, const uint8_t v4[4], const as_rej_rec *rec);
 void as_rej_loaded(as_ctx *c);   /* after the last as_rej_load */
 typedef int (*as_rej_fn)(const uint8_t v4[4], const as_rej_rec *rec, void *arg);
 int as_rej_dirty(as_ctx *c, as_rej_fn fn, void *arg);
-void as_rej_clean(as_ctx *c);
+void as_rej_clean(as_ctx *c);   /* after the batch committed: rejections and NAT histories */
+
+/* The NAT histories (which IPv6 hosts were tied to an IPv4, whether it was found shared), an
+ * opaque record of AS_NAT_REC bytes each, persisted the same way; rec NULL: delete. */
+#define AS_NAT_REC 336
+int as_nat_load(as_ctx *c, const uint8_t v4[4], const void *rec, size_t len);
+typedef int (*as_nat_fn)(const uint8_t v4[4], const void *rec, size_t len, void *arg);
+int as_nat_dirty(as_ctx *c, as_nat_fn fn, void *arg);
 
 #endif

@@ -188,12 +188,20 @@ static int load_rej_fn(const uint8_t *key, size_t klen, const void *val, size_t 
 	return as_rej_load(&p->as, key, &r);
 }
 
+static int load_nat_fn(const uint8_t *key, size_t klen, const void *val, size_t vlen, void *arg)
+{
+	ingpipe *p = arg;
+	return klen == 4 ? as_nat_load(&p->as, key, val, vlen) : 0;
+}
+
 static int load_state_fn(store_txn *t, void *arg)
 {
 	ingpipe *p = arg;
 	int rc = load_cursors_fn(t, arg);
 	if (rc == 0)
 		rc = store_aux_foreach(t, "rej", load_rej_fn, p);
+	if (rc == 0)
+		rc = store_aux_foreach(t, "nat", load_nat_fn, p);
 	return rc;
 }
 
@@ -688,6 +696,11 @@ static int rej_store_fn(const uint8_t v4[4], const as_rej_rec *rec, void *arg)
 	return store_aux_put(arg, "rej", v4, 4, rec, rec ? sizeof(*rec) : 0);   /* NULL: forgotten */
 }
 
+static int nat_store_fn(const uint8_t v4[4], const void *rec, size_t len, void *arg)
+{
+	return store_aux_put(arg, "nat", v4, 4, rec, len);
+}
+
 /*
  * Adds n to the running total `name` (aux "count"): the rejection lines read, over all runs. It
  * commits with the log read positions, so it shows that no line was counted twice or lost across
@@ -722,6 +735,8 @@ static int commit_fn(store_txn *t, void *arg)
 		rc = add_count(t, "rejections", p->rejects_uncommitted);
 	if (rc == 0)
 		rc = as_rej_dirty(&p->as, rej_store_fn, t);
+	if (rc == 0)
+		rc = as_nat_dirty(&p->as, nat_store_fn, t);
 	uint64_t since = pending_since(p);
 	for (size_t i = 0; i < p->n_srcs && rc == 0; i++) {
 		src *s = &p->srcs[i];
@@ -755,10 +770,13 @@ static int commit(ingpipe *p)
 	s->skipped_misbehaving += p->ag.skipped_misbehaving;
 	s->skipped_stale += p->ag.skipped_stale;
 	s->v4_listed += p->ag.v4_listed;
-	if (p->ag.listed || p->ag.renewed || p->ag.aggregates)
-		p->log(LOG_INFO, "committed: %llu listed, %llu renewed, %llu aggregates",
+	s->withdrawn += p->ag.withdrawn;
+	s->skipped_clean += p->ag.skipped_clean;
+	s->held = p->ag.held;
+	if (p->ag.listed || p->ag.renewed || p->ag.aggregates || p->ag.withdrawn)
+		p->log(LOG_INFO, "committed: %llu listed, %llu renewed, %llu aggregates, %llu withdrawn",
 		       (unsigned long long)p->ag.listed, (unsigned long long)p->ag.renewed,
-		       (unsigned long long)p->ag.aggregates);
+		       (unsigned long long)p->ag.aggregates, (unsigned long long)p->ag.withdrawn);
 	ag_committed(&p->ag);
 	as_rej_clean(&p->as);
 	p->events_since_commit = 0;
@@ -1081,7 +1099,9 @@ void ing_print_report(FILE *f, const ing_stats *s)
 	fprintf(f, "\nSYNs %llu, attempts %llu (IPv6 %llu, IPv4 %llu), DNSBL rejections %llu (IPv6 %llu)\n"
 	           "offender attempts %llu, legitimate %llu, shared-IPv4 ties refused %llu\n"
 	           "listings: %llu new, %llu renewed, %llu /48 aggregates, %llu IPv4; not listed: "
-	           "%llu excluded, %llu operator entries, %llu misbehaving MTAs, %llu stale\n"
+	           "%llu excluded, %llu operator entries, %llu misbehaving MTAs, %llu stale, "
+	           "%llu paired with their own clean IPv4, %llu waiting for a confirming attempt; "
+	           "%llu withdrawn (IPv4 found shared)\n"
 	           "bad input lines %llu, input errors %llu, commits %llu\n",
 	        (unsigned long long)s->syns, (unsigned long long)s->attempts,
 	        (unsigned long long)s->v6_attempts, (unsigned long long)s->v4_attempts,
@@ -1091,6 +1111,8 @@ void ing_print_report(FILE *f, const ing_stats *s)
 	        (unsigned long long)s->renewed, (unsigned long long)s->aggregates,
 	        (unsigned long long)s->v4_listed, (unsigned long long)s->skipped_excluded,
 	        (unsigned long long)s->skipped_operator, (unsigned long long)s->skipped_misbehaving,
-	        (unsigned long long)s->skipped_stale, (unsigned long long)s->bad_lines,
+	        (unsigned long long)s->skipped_stale, (unsigned long long)s->skipped_clean,
+	        (unsigned long long)s->held, (unsigned long long)s->withdrawn,
+	        (unsigned long long)s->bad_lines,
 	        (unsigned long long)s->file_errors, (unsigned long long)s->commits);
 }

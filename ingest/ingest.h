@@ -30,7 +30,7 @@ typedef struct ing_stats {
 	uint64_t syns, attempts, v6_attempts, v4_attempts, rejects, rejects_v6;
 	uint64_t offenders, legit, shared, bad_lines, file_errors, commits;
 	uint64_t listed, renewed, aggregates, skipped_excluded, skipped_operator,
-	         skipped_misbehaving, skipped_stale, v4_listed;
+	         skipped_misbehaving, skipped_stale, v4_listed, withdrawn, held, skipped_clean;
 	ag_report rep;
 } ing_stats;
 

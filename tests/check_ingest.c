@@ -912,6 +912,49 @@ START_TEST(aggr_forget)
 }
 END_TEST
 
+START_TEST(aggr_withdraw)
+{
+	/* Two /64s listed on timing ties to 198.51.100.7; a 6to4 listing tied by its address. Then
+	 * 198.51.100.7 turns out shared (after a restart: a fresh context on the same store): the
+	 * timing-tied listings are withdrawn but the spared dominant sender's, and the 6to4 stays. */
+	uint64_t now = (uint64_t)time(NULL), t = (now - 7200) * SEC;
+	store_entry e;
+	ag_start();
+	as_verdict a1 = offender("2001:db8:71:1::5", t, AT_NATIVE);
+	as_verdict a2 = offender("2001:db8:72:1::5", t, AT_NATIVE);
+	as_verdict a3 = offender("2001:db8:73:1::5", t, AT_NATIVE);
+	as_verdict w = offender("2002:c633:6407::1", t, AT_6TO4);
+	w.features = EVID_F_6TO4;
+	ag_verdict(&ag, &a1);
+	ag_verdict(&ag, &a2);
+	ag_verdict(&ag, &a3);
+	ag_verdict(&ag, &w);
+	ag_commit(now);
+	ck_assert_int_eq(lookup("2001:db8:71:1::5", &e), 64);
+	ck_assert_int_eq(lookup("2001:db8:72:1::5", &e), 64);
+	ck_assert_int_eq(lookup("2001:db8:73:1::5", &e), 64);
+	ag_free(&ag);
+	ag_start();
+	as_verdict rv = { .revoke = true, .v4 = { 198, 51, 100, 7 } };
+	rv.a = mk_att("2001:db8:72:1::5", 40000, t, 0);
+	rv.a.syns = 1;                                  /* its dominant sender */
+	ag_verdict(&ag, &rv);
+	ag_commit(now);
+	ck_assert_uint_eq(ag.withdrawn, 3);
+	ck_assert_int_eq(lookup("2001:db8:71:1::5", &e), -1);
+	/* The dominant sender's /64 (X's LAN) narrows to its /128. */
+	ck_assert_int_eq(lookup("2001:db8:72:1::5", &e), 128);
+	ck_assert_int_eq(lookup("2001:db8:72:1::6", &e), -1);
+	ck_assert_int_eq(lookup("2001:db8:73:1::5", &e), -1);
+	ck_assert_int_eq(lookup("2002:c633:6407::1", &e), 48);
+	/* Nothing left to withdraw: a second revocation changes nothing. */
+	ag_verdict(&ag, &rv);
+	ag_commit(now);
+	ck_assert_uint_eq(ag.withdrawn, 0);
+	ag_free(&ag);
+}
+END_TEST
+
 START_TEST(aggr_misbehaving)
 {
 	uint64_t now = (uint64_t)time(NULL), t = (now - 86400) * SEC;
@@ -990,6 +1033,7 @@ Suite *ingest_suite(void)
 	tcase_add_test(ts, aggr_48);
 	tcase_add_test(ts, aggr_misbehaving);
 	tcase_add_test(ts, aggr_confirm);
+	tcase_add_test(ts, aggr_withdraw);
 	tcase_add_test(ts, aggr_forget);
 	tcase_add_test(ts, aggr_clean_host);
 	tcase_add_test(ts, aggr_shared_64);
