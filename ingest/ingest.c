@@ -485,7 +485,7 @@ static int next_reject(ingpipe *p, src *s)
 				       (unsigned long long)line.lineno);
 				continue;
 			}
-			int r = mlog_parse_line(&s->mp, line.text, line.len, &s->rej);
+			int r = mlog_parse_candidate(&s->mp, line.text, line.len, &s->rej);
 			if (r < 0) {
 				p->stats->bad_lines++;
 				p->log(LOG_WARNING, "%s:%llu: skipped line (%s)", f->path,

@@ -700,10 +700,36 @@ const char *mlog_parser_reason(const mlog_parser *p)
 /* ---------------------------------------------------------------- addresses, zones ---- */
 
 /* Parses an address text (optionally "IPv6:"-prefixed) into a[16]. The unspecified one fails. */
+/* A dotted quad as inet_pton reads one (no leading zeros), into ::ffff:a.b.c.d; false if not one. */
+static bool quad(const char *s, const char *e, uint8_t a[16])
+{
+	uint8_t v4[4];
+	for (int i = 0; i < 4; i++) {
+		const char *d = s;
+		unsigned v = 0;
+		while (s < e && is_digit(*s) && s - d < 3)
+			v = v * 10 + (unsigned)(*s++ - '0');
+		if (s == d || v > 255 || (s - d > 1 && *d == '0'))
+			return false;
+		v4[i] = (uint8_t)v;
+		if (i < 3 && (s == e || *s++ != '.'))
+			return false;
+	}
+	if (s != e)
+		return false;
+	memset(a, 0, 10);
+	a[10] = a[11] = 0xff;
+	memcpy(a + 12, v4, 4);
+	return true;
+}
+
 static int take_addr(const char *s, const char *e, uint8_t a[16])
 {
 	static const uint8_t zero[16], v4zero[16] = { [10] = 0xff, [11] = 0xff };
 	addr_pfx pfx;
+
+	if (quad(s, e, a))             /* the common case, without the general parser */
+		return memcmp(a, v4zero, 16) == 0 ? V6R_ESYNTAX : 0;
 
 	if (e - s > 5 && (*s == 'I' || *s == 'i') && strncasecmp(s, "IPv6:", 5) == 0)
 		s += 5;
@@ -1292,7 +1318,7 @@ static int parse_body(mlog_parser *p, mline *ml, const char *e, ev_reject *ev, i
 	}
 }
 
-int mlog_parse_line(mlog_parser *p, const char *line, size_t len, ev_reject *out)
+static int parse_line(mlog_parser *p, const char *line, size_t len, ev_reject *out, bool anchored)
 {
 	const char *s = line, *e = line + len;
 	ev_reject ev;
@@ -1304,11 +1330,16 @@ int mlog_parse_line(mlog_parser *p, const char *line, size_t len, ev_reject *out
 		e--;
 	if (e > s && e[-1] == '\r')
 		e--;
-	if (!mlog_has_anchor(s, (size_t)(e - s)))
+	if (!anchored && !mlog_has_anchor(s, (size_t)(e - s)))
 		return skip(p, MLOG_SKIP_NOANCHOR);
 	if ((rc = parse_prefix(p, s, e, &ml)) < 0)
 		return strong_signature(s, e) ? malformed(p, rc) : skip(p, MLOG_SKIP_UNKNOWN);
-	memset(&ev, 0, sizeof ev);
+	/* Not a memset of the whole event: its zone buffer is most of it, and most lines end here. */
+	ev.t_us = 0;
+	memset(ev.addr, 0, sizeof ev.addr);
+	ev.port = 0;
+	ev.mta = 0;
+	ev.zone[0] = '\0';
 	rc = parse_body(p, &ml, e, &ev, &kind);
 	if (rc < 0)
 		return malformed(p, rc);
@@ -1319,8 +1350,22 @@ int mlog_parse_line(mlog_parser *p, const char *line, size_t len, ev_reject *out
 	if (trc < 0)
 		return malformed(p, bad(p, trc, "date out of range", s, ml.body));
 	p->events[ev.mta]++;
-	*out = ev;
+	out->t_us = ev.t_us;
+	memcpy(out->addr, ev.addr, sizeof out->addr);
+	out->port = ev.port;
+	out->mta = ev.mta;
+	memcpy(out->zone, ev.zone, strlen(ev.zone) + 1);
 	return 1;
+}
+
+int mlog_parse_line(mlog_parser *p, const char *line, size_t len, ev_reject *out)
+{
+	return parse_line(p, line, len, out, false);
+}
+
+int mlog_parse_candidate(mlog_parser *p, const char *line, size_t len, ev_reject *out)
+{
+	return parse_line(p, line, len, out, true);
 }
 
 /* ----------------------------------------------------------------------- files ---- */

@@ -114,6 +114,10 @@ void mlog_parser_set_ref(mlog_parser *p, int64_t ref_s);
  */
 int mlog_parse_line(mlog_parser *p, const char *line, size_t len, ev_reject *out);
 
+/* The same for a line that mlog_file_next gave in MLOG_CANDIDATES mode: its anchor is not
+ * looked for again. */
+int mlog_parse_candidate(mlog_parser *p, const char *line, size_t len, ev_reject *out);
+
 /* Why the last negative return happened, quoting the offending text; "" before any. */
 const char *mlog_parser_reason(const mlog_parser *p);
 
