@@ -314,6 +314,11 @@ static const struct bad_case {
 	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank x for [192.0.2.1]:1", V6R_ESYNTAX, "bad DNSBL rank line" },
 	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank 2 for [192.0.2.1]:99999", V6R_ERANGE, "bad client port \"99999\"" },
 	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank 2 for [0.0.0.0]:25", V6R_ESYNTAX, "bad client address \"0.0.0.0\"" },
+	/* Dotted quads as inet_pton reads them: no leading zeros, four octets of at most 255. */
+	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank 2 for [192.0.2.01]:25", V6R_ESYNTAX, "bad client address \"192.0.2.01\"" },
+	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank 2 for [192.0.2.1.5]:25", V6R_ESYNTAX, "bad client address \"192.0.2.1.5\"" },
+	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank 2 for [192.0.2.1000]:25", V6R_ESYNTAX, "bad client address \"192.0.2.1000\"" },
+	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank 2 for [192.0..1]:25", V6R_ESYNTAX, "bad client address \"192.0..1\"" },
 	{ "Jun  1 00:00:00 mx postfix/postscreen[1]: DNSBL rank 2 for [192.0.2.1]:25x", V6R_ESYNTAX, "bad DNSBL rank line" },
 	{ "Jun  1 00:00:00 mx postfix/dnsblog[1]: addr 192.0.2 listed by domain zen.spamhaus.org as 127.0.0.2", V6R_ESYNTAX, "bad client address \"192.0.2\"" },
 	{ "Jun  1 00:00:00 mx postfix/dnsblog[1]: addr 192.0.2.1 listed by domain  as 127.0.0.2", V6R_ESYNTAX, "bad DNSBL zone" },
