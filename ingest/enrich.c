@@ -116,18 +116,6 @@ struct en_ctx {
 	en_stats_t st;
 };
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static int64_t wall_clock(void *arg)
 {
@@ -251,8 +239,8 @@ static int read_gz(loader *l, const char *path, line_fn fn, const char *what, ch
 	errno = 0;
 	gzFile gz = gzopen(path, "rb");
 	if (!gz)
-		return fail(err, errlen, V6R_EIO, "failed to open %s %s (%s)", what, path,
-		            errno ? strerror(errno) : "out of memory");
+		return v6r_errf(err, errlen, V6R_EIO, "failed to open %s %s (%s)", what, path,
+		                errno ? strerror(errno) : "out of memory");
 	gzbuffer(gz, 256u << 10);
 	char *buf = malloc(LINE_MAX_LEN + 2);
 	int rc = buf ? 0 : V6R_ENOMEM, zerr = Z_OK;
@@ -269,8 +257,8 @@ static int read_gz(loader *l, const char *path, line_fn fn, const char *what, ch
 	}
 	const char *msg = gzerror(gz, &zerr);
 	if (rc == 0 && zerr != Z_OK && zerr != Z_STREAM_END)
-		rc = fail(err, errlen, V6R_EIO, "failed to read %s %s (%s)", what, path,
-		          zerr == Z_ERRNO ? strerror(errno) : msg);
+		rc = v6r_errf(err, errlen, V6R_EIO, "failed to read %s %s (%s)", what, path,
+		              zerr == Z_ERRNO ? strerror(errno) : msg);
 	gzclose(gz);
 	free(buf);
 	return rc;
@@ -743,7 +731,7 @@ int en_asn_load(en_ctx *e, const char *path, char *err, size_t errlen)
 	load_start(e, &l, path, FMT_NONE);
 	int rc = read_gz(&l, path, asn_line, "ASN file", err, errlen);
 	if (rc == V6R_ENOMEM)
-		fail(err, errlen, rc, "failed to load ASN file %s (out of memory)", path);
+		v6r_errf(err, errlen, rc, "failed to load ASN file %s (out of memory)", path);
 	return asn_done(e, &l, rc, n4, n6);
 }
 
@@ -755,7 +743,7 @@ int en_asn_load_mem(en_ctx *e, const char *text, size_t len, const char *name, c
 	load_start(e, &l, name, FMT_NONE);
 	int rc = read_mem(&l, text, len, asn_line);
 	if (rc)
-		fail(err, errlen, rc, "failed to load ASN data %s (%s)", name, v6r_strerror(rc));
+		v6r_errf(err, errlen, rc, "failed to load ASN data %s (%s)", name, v6r_strerror(rc));
 	return asn_done(e, &l, rc, n4, n6);
 }
 
@@ -927,7 +915,7 @@ int en_ptr_load(en_ctx *e, const char *path, char *err, size_t errlen)
 	load_start(e, &l, path, FMT_PTR);
 	int rc = read_gz(&l, path, ptr_line, "PTR file", err, errlen);
 	if (rc == V6R_ENOMEM)
-		fail(err, errlen, rc, "failed to load PTR file %s (out of memory)", path);
+		v6r_errf(err, errlen, rc, "failed to load PTR file %s (out of memory)", path);
 	return ptr_done(e, rc);
 }
 
@@ -938,7 +926,7 @@ int en_ptr_load_mem(en_ctx *e, const char *text, size_t len, const char *name, c
 	load_start(e, &l, name, FMT_PTR);
 	int rc = read_mem(&l, text, len, ptr_line);
 	if (rc)
-		fail(err, errlen, rc, "failed to load PTR data %s (%s)", name, v6r_strerror(rc));
+		v6r_errf(err, errlen, rc, "failed to load PTR data %s (%s)", name, v6r_strerror(rc));
 	return ptr_done(e, rc);
 }
 
@@ -970,16 +958,16 @@ static int add_servers(ldns_resolver *r, const en_live_cfg *c, char *err, size_t
 	for (unsigned i = 0; i < c->n_servers; i++) {
 		const en_server *s = &c->server[i];
 		if ((s->port ? s->port : 53) != port)
-			return fail(err, errlen, V6R_EINVAL, "failed to set PTR servers (ldns asks every "
-			            "server on one port: %s uses %u, %s %u)", c->server[0].host, port,
-			            s->host, s->port ? s->port : 53);
+			return v6r_errf(err, errlen, V6R_EINVAL, "failed to set PTR servers (ldns asks every "
+			                "server on one port: %s uses %u, %s %u)", c->server[0].host, port,
+			                s->host, s->port ? s->port : 53);
 		ldns_rdf *a = ldns_rdf_new_frm_str(strchr(s->host, ':') ? LDNS_RDF_TYPE_AAAA
 		                                                        : LDNS_RDF_TYPE_A, s->host);
 		ldns_status st = a ? ldns_resolver_push_nameserver(r, a) : LDNS_STATUS_ERR;
 		ldns_rdf_deep_free(a);
 		if (st != LDNS_STATUS_OK)
-			return fail(err, errlen, V6R_EINVAL, "failed to set PTR server '%s' (not an IP "
-			            "address)", s->host);
+			return v6r_errf(err, errlen, V6R_EINVAL, "failed to set PTR server '%s' (not an IP "
+			                "address)", s->host);
 	}
 	ldns_resolver_set_port(r, (uint16_t)port);
 	return 0;
@@ -992,15 +980,15 @@ static int make_resolver(en_ctx *e, const en_live_cfg *c, char *err, size_t errl
 	if (c->n_servers == 0) {
 		ldns_status st = ldns_resolver_new_frm_file(&r, conf);
 		if (st != LDNS_STATUS_OK)
-			return fail(err, errlen, V6R_EINVAL, "failed to read resolvers from %s (%s)", conf,
-			            ldns_get_errorstr_by_id(st));
+			return v6r_errf(err, errlen, V6R_EINVAL, "failed to read resolvers from %s (%s)", conf,
+			                ldns_get_errorstr_by_id(st));
 	} else if (!(r = ldns_resolver_new())) {
-		return fail(err, errlen, V6R_ENOMEM, "failed to make a resolver (out of memory)");
+		return v6r_errf(err, errlen, V6R_ENOMEM, "failed to make a resolver (out of memory)");
 	}
 	int rc = c->n_servers ? add_servers(r, c, err, errlen) : 0;
 	if (rc == 0 && ldns_resolver_nameserver_count(r) == 0)
-		rc = fail(err, errlen, V6R_EINVAL, "failed to find a resolver in %s (no nameserver "
-		          "line)", conf);
+		rc = v6r_errf(err, errlen, V6R_EINVAL, "failed to find a resolver in %s (no nameserver "
+		              "line)", conf);
 	if (rc) {
 		ldns_resolver_deep_free(r);
 		return rc;
@@ -1022,8 +1010,8 @@ static int make_resolver(en_ctx *e, const en_live_cfg *c, char *err, size_t errl
 int en_live_enable(en_ctx *e, const en_live_cfg *c, char *err, size_t errlen)
 {
 	if (c->timeout_s == 0 || c->cache_max < WAYS || c->n_servers > EN_MAX_SERVERS)
-		return fail(err, errlen, V6R_EINVAL, "failed to enable live PTR lookups (timeout 0, "
-		            "cache under %d or too many servers)", WAYS);
+		return v6r_errf(err, errlen, V6R_EINVAL, "failed to enable live PTR lookups (timeout 0, "
+		                "cache under %d or too many servers)", WAYS);
 	if (e->res) {
 		ldns_resolver_deep_free(e->res);
 		e->res = NULL;
@@ -1035,7 +1023,7 @@ int en_live_enable(en_ctx *e, const en_live_cfg *c, char *err, size_t errlen)
 	e->nsets = c->cache_max / WAYS;
 	e->cache = calloc(e->nsets * WAYS, sizeof(cslot));
 	if (!e->cache)
-		return fail(err, errlen, V6R_ENOMEM, "failed to make the PTR cache (out of memory)");
+		return v6r_errf(err, errlen, V6R_ENOMEM, "failed to make the PTR cache (out of memory)");
 	e->st.live_cached = 0;
 	e->budget = c->budget;
 	e->live = true;

@@ -180,18 +180,6 @@ bool cfg_known(const char *name, unsigned scope)
 	return o && (o->scope & scope);
 }
 
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 int cfg_parse_duration(const char *s, uint64_t *secs)
 {
@@ -701,11 +689,11 @@ int cfg_set(cfg *c, const char *name, const char *value, const char *where, char
 {
 	const opt *o = find_opt(name);
 	if (!o)
-		return fail(err, errlen, V6R_EINVAL, "%s: unknown option '%s'", where, name);
+		return v6r_errf(err, errlen, V6R_EINVAL, "%s: unknown option '%s'", where, name);
 	int rc = set_value(c, o, value, false);
 	if (rc)
-		return fail(err, errlen, rc == V6R_ECODE ? V6R_ERANGE : rc, "%s: %s: %s ('%s')",
-		            where, name, type_reason(o, rc), value);
+		return v6r_errf(err, errlen, rc == V6R_ECODE ? V6R_ERANGE : rc, "%s: %s: %s ('%s')",
+		                where, name, type_reason(o, rc), value);
 	c->set_mask |= UINT64_C(1) << (o - opts);
 	return 0;
 }
@@ -771,7 +759,7 @@ int cfg_load_file(cfg *c, const char *path, bool check_all, FILE *report, char *
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail(err, errlen, V6R_EIO, "failed to open config %s (%s)", path, strerror(errno));
+		return v6r_errf(err, errlen, V6R_EIO, "failed to open config %s (%s)", path, strerror(errno));
 	char line[4096], where[CFG_PATH_MAX + 32];
 	unsigned lineno = 0, errors = 0;
 	int first_rc = 0;
@@ -782,7 +770,7 @@ int cfg_load_file(cfg *c, const char *path, bool check_all, FILE *report, char *
 		size_t n = strlen(line);
 		int rc;
 		if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
-			rc = fail(msg, sizeof(msg), V6R_ERANGE, "%s: line too long", where);
+			rc = v6r_errf(msg, sizeof(msg), V6R_ERANGE, "%s: line too long", where);
 			int ch;
 			while ((ch = fgetc(f)) != EOF && ch != '\n')
 				;
@@ -790,14 +778,14 @@ int cfg_load_file(cfg *c, const char *path, bool check_all, FILE *report, char *
 			int s = split_line(line, &name, &value);
 			if (s == 0)
 				continue;
-			rc = s < 0 ? fail(msg, sizeof(msg), V6R_ESYNTAX, "%s: unbalanced quotes", where)
+			rc = s < 0 ? v6r_errf(msg, sizeof(msg), V6R_ESYNTAX, "%s: unbalanced quotes", where)
 			           : apply_line(c, name, value, where, msg, sizeof(msg));
 		}
 		if (rc == 0)
 			continue;
 		if (errors++ == 0) {
 			first_rc = rc;
-			fail(err, errlen, rc, "%s", msg);
+			v6r_errf(err, errlen, rc, "%s", msg);
 		}
 		if (report)
 			fprintf(report, "%s\n", msg);
@@ -807,7 +795,7 @@ int cfg_load_file(cfg *c, const char *path, bool check_all, FILE *report, char *
 	bool ioerr = ferror(f);
 	fclose(f);
 	if (ioerr)
-		return fail(err, errlen, V6R_EIO, "failed to read config %s", path);
+		return v6r_errf(err, errlen, V6R_EIO, "failed to read config %s", path);
 	if (errors && check_all)
 		return V6R_ESYNTAX;
 	return first_rc;
@@ -839,21 +827,21 @@ static void host_ns(cfg *c)
 int cfg_finish(cfg *c, unsigned scope, char *err, size_t errlen)
 {
 	if ((scope & CFG_SERVER) && !c->zone[0])
-		return fail(err, errlen, V6R_EINVAL, "no zone set (--zone ZONE or 'zone' in the config)");
+		return v6r_errf(err, errlen, V6R_EINVAL, "no zone set (--zone ZONE or 'zone' in the config)");
 	if (!c->db[0])
-		return fail(err, errlen, V6R_EINVAL, "no store directory set (--db DIR)");
+		return v6r_errf(err, errlen, V6R_EINVAL, "no store directory set (--db DIR)");
 	if (c->n_ns == 0)
 		host_ns(c);
 	if (!c->soa_mname[0])
 		strcpy(c->soa_mname, c->ns[0]);
 	if (!c->soa_rname[0] && c->zone[0]) {
 		if (strlen(c->zone) + sizeof("hostmaster.") > CFG_NAME_MAX)
-			return fail(err, errlen, V6R_ERANGE, "zone name too long for hostmaster.%s", c->zone);
+			return v6r_errf(err, errlen, V6R_ERANGE, "zone name too long for hostmaster.%s", c->zone);
 		strcpy(c->soa_rname, "hostmaster.");
 		strcat(c->soa_rname, strcmp(c->zone, ".") ? c->zone : "");
 	}
 	if ((scope & CFG_SERVER) && c->n_listen == 0)
-		return fail(err, errlen, V6R_EINVAL, "no listen address");
+		return v6r_errf(err, errlen, V6R_EINVAL, "no listen address");
 	return 0;
 }
 

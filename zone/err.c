@@ -1,6 +1,9 @@
 /* err.c: text for v6rep's error codes. */
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *v6r_strerror(int err)
 {
 	switch (err) {
@@ -23,4 +26,14 @@ const char *v6r_strerror(int err)
 	case V6R_ELOCKED:   return "resource busy";
 	default:            return "unknown error";
 	}
+}
+
+int v6r_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (err && errlen)
+		vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return rc;
 }

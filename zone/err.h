@@ -26,4 +26,11 @@ enum v6r_err {
 /* Returns a static English description of a v6rep error code. */
 const char *v6r_strerror(int err);
 
+#include <stddef.h>
+
+/* Writes the formatted message into err (when err and errlen) and returns rc: the one way the
+ * modules that take an error buffer fill it. */
+int v6r_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 #endif
