@@ -344,6 +344,16 @@ void ag_verdict(ag_ctx *a, const as_verdict *v)
 		add_offender(a, v);
 }
 
+static bool allowlisted(const ag_ctx *a, const addr_pfx *p);
+
+bool ag_quiet(const ag_ctx *a, const uint8_t src[16])
+{
+	addr_pfx p = { .len = 128 };
+	memcpy(p.a, src, 16);
+	const src_stat *s = ht_get(&a->src64, src);
+	return (s && s->misbehaving) || allowlisted(a, &p);
+}
+
 void ag_prefetch(const ag_ctx *a, const uint8_t src[16])
 {
 	ht_prefetch(&a->src64, src);

@@ -87,6 +87,9 @@ int ag_allow(ag_ctx *a, const addr_pfx *p, size_t n);
 /* Takes one verdict (the assoc callback). */
 void ag_verdict(ag_ctx *a, const as_verdict *v);
 
+/* Whether src is never listed: inside an allowlist prefix, or in a /64 found misbehaving. */
+bool ag_quiet(const ag_ctx *a, const uint8_t src[16]);
+
 /* A verdict on an attempt from src comes soon: prefetch its per-source records. */
 void ag_prefetch(const ag_ctx *a, const uint8_t src[16]);
 

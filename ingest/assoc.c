@@ -23,7 +23,8 @@ typedef struct rej_hist {
 typedef struct nat_host {
 	uint8_t src[16];
 	uint64_t first_us, last_us;
-	uint32_t ties;               /* convicting-strength ties of this host to X */
+	uint16_t ties;               /* convicting ties with a chain: the dominance count */
+	uint16_t conv;               /* convicting ties of any kind (0: only pairs that convict nobody) */
 } nat_host;
 
 typedef struct nat_hist {
@@ -489,6 +490,15 @@ static int nat_dominant(const nat_hist *h)
 	return top >= NAT_DOMINANT_MIN && top >= 2 * second ? best : -1;
 }
 
+/* The slot to reuse in a full history: a host that never convicted, else one by time. */
+static unsigned nat_victim(const nat_hist *h, uint64_t t)
+{
+	for (unsigned i = 0; i < NAT_SLOTS; i++)
+		if (!h->host[i].conv)
+			return i;
+	return (unsigned)(t % NAT_SLOTS);
+}
+
 /*
  * Records that IPv6 source `src` (attempt at t) was tied to X by timing, and says whether X is
  * shared: tied to at least nat_max other /64s (a carrier NAT), or to another address of the same
@@ -496,7 +506,7 @@ static int nat_dominant(const nat_hist *h)
  * addresses (RFC 8981) uses them one after another, so its addresses do not overlap.
  */
 static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], uint64_t t,
-                       bool convicting, bool *dominant)
+                       bool convicting, bool chained, bool *dominant)
 {
 	bool created;
 	nat_hist *h = ht_put(&c->nat, v4, &created);
@@ -512,7 +522,8 @@ static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], ui
 		if (memcmp(h->host[i].src, src, 16) == 0)
 			me = &h->host[i];
 	if (!me) {
-		me = &h->host[h->n < NAT_SLOTS ? h->n++ : (unsigned)(t % NAT_SLOTS)];
+		me = &h->host[h->n < NAT_SLOTS ? h->n++ : nat_victim(h, t)];
+		memset(me, 0, sizeof(*me));
 		memcpy(me->src, src, 16);
 		me->first_us = t;
 	}
@@ -520,7 +531,8 @@ static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], ui
 		me->first_us = t;
 	if (t > me->last_us)
 		me->last_us = t;
-	me->ties += convicting;
+	me->ties += chained && me->ties < UINT16_MAX;
+	me->conv += convicting && me->conv < UINT16_MAX;
 	int dom = nat_dominant(h);
 	*dominant = dom >= 0 && &h->host[dom] == me;
 	unsigned other64 = 0;
@@ -530,6 +542,10 @@ static bool nat_shared(as_ctx *c, const uint8_t v4[4], const uint8_t src[16], ui
 		if (o == me)
 			continue;
 		if (memcmp(o->src, src, 8) != 0) {
+			/* Another /64 counts only with a convicting tie: on a busy sensor a pair with X's
+			 * fallback from an unrelated /64 happens by chance; within one /64 it does not. */
+			if (!o->conv || !convicting)
+				continue;
 			bool seen = false;
 			for (unsigned j = 0; j < i; j++)
 				seen |= &h->host[j] != me && memcmp(h->host[j].src, o->src, 8) == 0;
@@ -578,6 +594,10 @@ static void decide(as_ctx *c, const att *a6)
 
 	at_classify(a6->src, &ai);
 	v.kind = ai.kind;
+	if (a6->raw) {                 /* a scanner's SYN: mail software did not send it */
+		c->on_verdict(&v, c->arg);
+		return;
+	}
 	cands_embedded(c, a6, &ai, &best, &legit);
 	cands_paired(c, a6, ai.kind, &best, &legit);
 	cands_chained(c, a6, &best, &legit);
@@ -597,8 +617,9 @@ static void decide(as_ctx *c, const att *a6)
 		bool paired = best.score >= 40 && (best.features & EVID_F_PAIR);
 		bool dominant = false;
 		bool chained = v.offender && (best.features & EVID_F_CHAIN);
-		bool shared = timing_only && (v.offender || paired) &&
-		              nat_shared(c, best.v4, a6->src, a6->first_us, chained, &dominant);
+		bool quiet = c->quiet && c->quiet(a6->src, c->arg);
+		bool shared = timing_only && (v.offender || paired) && !quiet &&
+		              nat_shared(c, best.v4, a6->src, a6->first_us, v.offender, chained, &dominant);
 		if (shared && !was_shared)
 			revoke(c, best.v4);
 		if (v.offender && shared && !dominant) {
@@ -629,12 +650,14 @@ int as_attempt(as_ctx *c, const att *a)
 		c->v6_attempts++;
 		as_seen seen = { .t = a->first_us };
 		memcpy(seen.src, a->src, 16);
-		if (win_insert(&c->v6w, &seen))
+		/* A flooding MTA tries every few seconds: it would be the closest IPv6 attempt to
+		 * every fallback and steal the pairs of the hosts that made them. */
+		if (!a->raw && !(c->quiet && c->quiet(a->src, c->arg)) && win_insert(&c->v6w, &seen))
 			return V6R_ENOMEM;
 		return fifo_push((void **)&c->v6q, &c->v6_head, &c->v6_len, &c->v6_cap, sizeof(att), a);
 	}
 	c->v4_attempts++;
-	return win_insert(&c->v4w, a);
+	return a->raw ? 0 : win_insert(&c->v4w, a);   /* a scanner's SYN is nobody's fallback */
 }
 
 /* Drops the front items of w older than keep before the watermark. */

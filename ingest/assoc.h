@@ -107,6 +107,9 @@ typedef struct as_ctx {
 	void *arg;
 	void (*on_next)(const att *a, void *arg);   /* optional: the attempt decided next, to prefetch for */
 	en_ctx *en;             /* optional: ASN and PTR data */
+	/* optional: a source that is never listed (allowlisted, a flooding MTA); its attempts are
+	 * decided, but do not compete for pairs nor make an IPv4 look shared */
+	bool (*quiet)(const uint8_t src[16], void *arg);
 	htab rej;               /* v4 -> rejection history (dropped a reject window after its last) */
 	htab nat;               /* v4 -> IPv6 hosts tied by timing */
 	as_win v4w;             /* closed IPv4 sensor attempts (att), by first SYN */

@@ -6,6 +6,15 @@
 
 #include "../zone/err.h"
 
+/* A SYN crafted by a scanner rather than sent by an OS's connect(). */
+static bool raw_syn(const ev_syn *s)
+{
+	for (unsigned i = 0; i < s->n_opts && i < EV_MAX_OPTS; i++)
+		if (s->opts[i] == EV_OPT_SOK || s->opts[i] == EV_OPT_WS || s->opts[i] == EV_OPT_TS)
+			return false;
+	return true;
+}
+
 static void make_key(uint8_t key[18], const uint8_t src[16], uint16_t sport)
 {
 	memcpy(key, src, 16);
@@ -132,6 +141,7 @@ int att_add(att_tracker *t, const ev_syn *s)
 		a->first_us = s->t_us;
 		a->offset = s->offset;
 		a->os = t->os_of ? t->os_of(s, t->arg) : 0;
+		a->raw = raw_syn(s);
 		append_slot(t, i);
 	} else {
 		a = &t->pool[*ref].a;

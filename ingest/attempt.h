@@ -15,6 +15,9 @@ typedef struct att {
 	bool v6;
 	uint8_t ttl;            /* of the first SYN */
 	uint8_t os;             /* enum evid_os of the first SYN */
+	bool raw;               /* the first SYN is a raw-socket scanner's (zmap, masscan): none of
+	                           the SACK, window scale and timestamp options that every OS stack
+	                           sends with its MSS */
 	uint32_t syns;          /* Windows retries after a RST: 3 SYNs */
 	uint64_t first_us, last_us;
 	uint64_t offset;        /* input offset of the first SYN (for resumable cursors) */

@@ -576,6 +576,11 @@ static void log_verdict(ingpipe *p, const as_verdict *v)
 	       v->score, feats[0] ? feats : "-", v->v4[0], v->v4[1], v->v4[2], v->v4[3]);
 }
 
+static bool quiet_source(const uint8_t addr[16], void *arg)
+{
+	return ag_quiet(&((ingpipe *)arg)->ag, addr);
+}
+
 static void on_next(const att *a, void *arg)
 {
 	ag_prefetch(&((ingpipe *)arg)->ag, a->src);
@@ -898,6 +903,7 @@ static int setup(ingpipe *p)
 	if (rc == 0)
 		rc = as_init(&p->as, &ac, win, on_verdict, p);
 	p->as.on_next = on_next;
+	p->as.quiet = quiet_source;
 	p->as.en = p->o->enrich;
 	if (rc == 0)
 		rc = ag_init(&p->ag, &gc, p->st, p->o->report);

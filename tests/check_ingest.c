@@ -236,6 +236,32 @@ START_TEST(attempts_pool)
 }
 END_TEST
 
+START_TEST(attempts_raw)
+{
+	/* zmap (MSS only) and masscan (no options) craft their SYNs; an OS stack adds SACK, window
+	 * scale or timestamps. */
+	att_tracker t;
+	n_closed = 0;
+	ck_assert_int_eq(att_init(&t, 25 * SEC, collect, NULL, NULL), 0);
+	ev_syn zmap = syn("2001:db8:5c::1", 40000, T0);
+	zmap.n_opts = 1;
+	zmap.opts[0] = EV_OPT_MSS;
+	ev_syn masscan = syn("2001:db8:5c::2", 40000, T0);
+	ev_syn linux = syn("2001:db8:5c::3", 40000, T0);
+	const uint8_t lo[] = { EV_OPT_MSS, EV_OPT_SOK, EV_OPT_TS, EV_OPT_NOP, EV_OPT_WS };
+	linux.n_opts = sizeof(lo);
+	memcpy(linux.opts, lo, sizeof(lo));
+	ck_assert_int_eq(att_add(&t, &zmap), 0);
+	ck_assert_int_eq(att_add(&t, &masscan), 0);
+	ck_assert_int_eq(att_add(&t, &linux), 0);
+	att_flush(&t);
+	ck_assert_uint_eq(n_closed, 3);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_int_eq(closed[i].raw, closed[i].src[15] != 3);
+	att_free(&t);
+}
+END_TEST
+
 /* ---- association scenarios ---- */
 
 static as_verdict verdicts[32];
@@ -429,6 +455,57 @@ START_TEST(assoc_nat)
 	ck_assert(!verdicts[3].offender);
 	ck_assert(verdicts[3].shared);
 	as_free(&as);
+}
+END_TEST
+
+START_TEST(assoc_raw_ignored)
+{
+	/* A scanner's crafted SYN right after a rejection and beside X's attempt ties nothing, and
+	 * a crafted IPv4 SYN pairs with nobody. */
+	as_start();
+	feed_rej("198.51.100.80", 41000, T0);
+	att a = mk_att("2001:db8:80:1::5", 52000, T0 + 2 * SEC, EVID_OS_LINUX);
+	a.raw = true;
+	ck_assert_int_eq(as_attempt(&as, &a), 0);
+	feed_att("198.51.100.80", 41007, T0 + 3 * SEC, EVID_OS_LINUX);
+	const as_verdict *v = only_verdict();
+	ck_assert(!v->offender);
+	ck_assert_uint_eq(v->score, 0);
+	as_free(&as);
+	as_start();
+	feed_att("2001:db8:81:1::5", 52000, T0, EVID_OS_LINUX);
+	att b = mk_att("198.51.100.81", 41007, T0 + 1 * SEC, EVID_OS_LINUX);
+	b.raw = true;
+	ck_assert_int_eq(as_attempt(&as, &b), 0);
+	v = only_verdict();
+	ck_assert(!(v->features & EVID_F_PAIR));
+	as_free(&as);
+}
+END_TEST
+
+static bool quiet_2a01(const uint8_t src[16], void *arg)
+{
+	(void)arg;
+	return src[0] == 0x2a && src[1] == 0x01;
+}
+
+START_TEST(assoc_quiet_source)
+{
+	/* A flooding MTA (quiet: never listed) tries the sensor just before X's fallback: it does
+	 * not take the pair from the host that made it. Without the hook it does. */
+	for (int hook = 0; hook < 2; hook++) {
+		as_start();
+		if (hook)
+			as.quiet = quiet_2a01;
+		feed_rej("198.51.100.90", 41000, T0);
+		feed_att("2001:db8:90:1::5", 52000, T0 + 2 * SEC, EVID_OS_LINUX);
+		feed_att("2a01:111:f400::25", 50000, T0 + 3 * SEC, EVID_OS_LINUX);
+		feed_att("198.51.100.90", 41007, T0 + 3 * SEC, EVID_OS_LINUX);
+		as_flush(&as);
+		ck_assert_uint_eq(n_verdicts, 2);
+		ck_assert_int_eq(!!(verdicts[0].features & EVID_F_PAIR), hook);
+		as_free(&as);
+	}
 }
 END_TEST
 
@@ -1010,6 +1087,7 @@ Suite *ingest_suite(void)
 	tcase_add_loop_test(tc, addr_types, 0, sizeof(at_cases) / sizeof(at_cases[0]));
 	tcase_add_test(tc, attempts_window);
 	tcase_add_test(tc, attempts_pool);
+	tcase_add_test(tc, attempts_raw);
 	tcase_add_test(tc, assoc_6to4);
 	tcase_add_test(tc, assoc_6to4_not_rejected);
 	tcase_add_test(tc, assoc_chain_and_pair);
@@ -1020,6 +1098,8 @@ Suite *ingest_suite(void)
 	tcase_add_test(tc, assoc_legit_pair);
 	tcase_add_test(tc, assoc_nat);
 	tcase_add_test(tc, assoc_closest_pair);
+	tcase_add_test(tc, assoc_raw_ignored);
+	tcase_add_test(tc, assoc_quiet_source);
 	tcase_add_test(tc, assoc_clean_flag);
 	tcase_add_test(tc, assoc_nat_lan);
 	tcase_add_test(tc, assoc_reject_window);

@@ -45,11 +45,11 @@ check "one-shot ingest of the simulation" test $? -eq 0
 "$TOOL" --db "$W/ref" list --format import > "$W/ref.list"
 python3 "$SCORE" --truth "$W/sim/truth.jsonl" "$W/ref.list" > "$W/score.txt" 2>&1
 note "$(head -3 "$W/score.txt" | tr '\n' ';')"
-# Regression guards, below the issue's targets on purpose (see the issue note for measured values).
+# The issue's targets (precision >= 0.98, recall >= 0.90, no legitimate /48), on a seed not tuned for.
 check "recall of associable spammers >= 0.90" \
 	awk '/^recall/ { exit !($2 >= 0.90) }' "$W/score.txt"
-check "precision over listed addresses >= 0.95" \
-	awk '/^precision/ { exit !($2 >= 0.95) }' "$W/score.txt"
+check "precision over listed addresses >= 0.98" \
+	awk '/^precision/ { exit !($2 >= 0.98) }' "$W/score.txt"
 check "no /48 holding a legitimate sender listed" grep -q '^legit48 0 ' "$W/score.txt"
 s1=$("$TOOL" --db "$W/ref" serial)
 "$INGEST" --db "$W/ref" --sensor "$W/sim/sensor.pcap" --rejects "$W/sim/maillog" "${COMMON[@]}" 2> /dev/null
