@@ -142,4 +142,7 @@ check "no listing counts more attempts or SYNs than one-shot" \
 # and live inputs are decided in arrival order, so --follow with restarts lists a little
 # differently from one-shot. Reported, not asserted.
 note "listings differing from one-shot after --follow: $(diff "$W/ref.list" "$W/follow.list" | grep -c '^>') of $(grep -c '' "$W/ref.list")"
+# --follow decides in arrival order and restarts lose the attempts in flight, so its listings can
+# differ from one-shot's; how well they score is shown, not asserted (see the issue note).
+note "--follow scored: $(python3 "$SCORE" --truth "$W/sim/truth.jsonl" "$W/follow.list" 2>&1 | head -2 | tr '\n' ';')"
 finish
