@@ -77,7 +77,7 @@ int ag_init(ag_ctx *a, const ag_cfg *cfg, store *st, bool report)
 	    ht_init(&a->src64, 8, sizeof(src_stat), 1024) || ht_init(&a->legit48, 6, sizeof(legit_rec), 64) ||
 	    ht_init(&a->seen, 16, 1, report ? 4096 : 16) || ht_init(&a->rej4, 4, sizeof(evid), 16) ||
 	    ht_init(&a->off128, 16, 8, 256) || ht_init(&a->off64n, 8, 4, 256) ||
-	    ht_init(&a->revoked, 4, sizeof(spare_rec), 16)) {
+	    ht_init(&a->revoked, 4, sizeof(spare_rec), 16) || ht_init(&a->flood64, 8, 1, 16)) {
 		ag_free(a);
 		return V6R_ENOMEM;
 	}
@@ -95,6 +95,7 @@ void ag_free(ag_ctx *a)
 	ht_free(&a->off128);
 	ht_free(&a->off64n);
 	ht_free(&a->revoked);
+	ht_free(&a->flood64);
 	free(a->allow);
 	a->allow = NULL;
 }
@@ -225,9 +226,11 @@ static void track_source(ag_ctx *a, const as_verdict *v)
 	s->last_sport = v->a.sport;
 	unsigned h = track_hosts(s, v->a.src, v->a.first_us, v->a.last_us);
 	s->host[h].clean += v->clean;
-	if (s->same_port >= a->cfg.portreuse_min ||
-	    (s->attempts >= a->cfg.flood_min && s->assoc * 5 < s->attempts))
+	if (!s->misbehaving && (s->same_port >= a->cfg.portreuse_min ||
+	                        (s->attempts >= a->cfg.flood_min && s->assoc * 5 < s->attempts))) {
 		s->misbehaving = 1;
+		(void)ht_put(&a->flood64, v->a.src, &created);   /* ag_quiet's small table */
+	}
 }
 
 /* The input time up to which the store already holds evidence for key (loaded once). */
@@ -350,8 +353,7 @@ bool ag_quiet(const ag_ctx *a, const uint8_t src[16])
 {
 	addr_pfx p = { .len = 128 };
 	memcpy(p.a, src, 16);
-	const src_stat *s = ht_get(&a->src64, src);
-	return (s && s->misbehaving) || allowlisted(a, &p);
+	return ht_get(&a->flood64, src) != NULL || allowlisted(a, &p);
 }
 
 void ag_prefetch(const ag_ctx *a, const uint8_t src[16])
@@ -801,6 +803,11 @@ static bool fresh_src(const void *k, const void *v, void *arg)
 	return ((const src_stat *)v)->last_us >= *(const uint64_t *)arg;
 }
 
+static bool still_tracked(const void *k, const void *v, void *arg)
+{
+	return ht_get(arg, k) != NULL;
+}
+
 static bool fresh_legit(const void *k, const void *v, void *arg)
 {
 	return ((const legit_rec *)v)->last_us >= *(const uint64_t *)arg || ((const legit_rec *)v)->dirty;
@@ -827,6 +834,7 @@ static void forget_old(ag_ctx *a)
 	a->swept_us = a->input_us;
 	uint64_t before = a->input_us - horizon;
 	ht_sweep(&a->src64, fresh_src, &before);
+	ht_sweep(&a->flood64, still_tracked, &a->src64);
 	ht_sweep(&a->legit48, fresh_legit, &before);
 	ht_sweep(&a->committed, fresh_u64, &before);
 	if (!ht_sweep(&a->off128, fresh_u64, &before))

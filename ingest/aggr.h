@@ -62,6 +62,7 @@ typedef struct ag_ctx {
 	htab off128;             /* offender addresses seen (16) */
 	htab off64n;             /* /64 (8) -> distinct offender addresses in it */
 	htab revoked;            /* IPv4 (4) -> spared sender: listings tied to it to withdraw */
+	htab flood64;            /* /64s found misbehaving (8): few, so ag_quiet stays in cache */
 	addr_pfx *allow;         /* allowlist prefixes */
 	size_t n_allow;
 	bool report;
