@@ -347,13 +347,12 @@ void ag_verdict(ag_ctx *a, const as_verdict *v)
 		add_offender(a, v);
 }
 
-static bool allowlisted(const ag_ctx *a, const addr_pfx *p);
-
 bool ag_quiet(const ag_ctx *a, const uint8_t src[16])
 {
-	addr_pfx p = { .len = 128 };
-	memcpy(p.a, src, 16);
-	return ht_get(&a->flood64, src) != NULL || allowlisted(a, &p);
+	for (size_t i = 0; i < a->n_allow; i++)
+		if (addr_contains(&a->allow[i], src))
+			return true;
+	return a->flood64.n && ht_get(&a->flood64, src) != NULL;
 }
 
 void ag_prefetch(const ag_ctx *a, const uint8_t src[16])

@@ -617,8 +617,7 @@ static void decide(as_ctx *c, const att *a6)
 		bool paired = best.score >= 40 && (best.features & EVID_F_PAIR);
 		bool dominant = false;
 		bool chained = v.offender && (best.features & EVID_F_CHAIN);
-		bool quiet = c->quiet && c->quiet(a6->src, c->arg);
-		bool shared = timing_only && (v.offender || paired) && !quiet &&
+		bool shared = timing_only && (v.offender || paired) && !a6->quiet &&
 		              nat_shared(c, best.v4, a6->src, a6->first_us, v.offender, chained, &dominant);
 		if (shared && !was_shared)
 			revoke(c, best.v4);
@@ -644,15 +643,17 @@ static void decide(as_ctx *c, const att *a6)
 
 /* ---- The stream ---- */
 
-int as_attempt(as_ctx *c, const att *a)
+int as_attempt(as_ctx *c, const att *in)
 {
+	att copy = *in, *a = &copy;
 	if (a->v6) {
+		a->quiet = c->quiet && c->quiet(a->src, c->arg);
 		c->v6_attempts++;
 		as_seen seen = { .t = a->first_us };
 		memcpy(seen.src, a->src, 16);
 		/* A flooding MTA tries every few seconds: it would be the closest IPv6 attempt to
 		 * every fallback and steal the pairs of the hosts that made them. */
-		if (!a->raw && !(c->quiet && c->quiet(a->src, c->arg)) && win_insert(&c->v6w, &seen))
+		if (!a->raw && !a->quiet && win_insert(&c->v6w, &seen))
 			return V6R_ENOMEM;
 		return fifo_push((void **)&c->v6q, &c->v6_head, &c->v6_len, &c->v6_cap, sizeof(att), a);
 	}

@@ -15,6 +15,7 @@ typedef struct att {
 	bool v6;
 	uint8_t ttl;            /* of the first SYN */
 	uint8_t os;             /* enum evid_os of the first SYN */
+	bool quiet;             /* set by assoc: a sender never listed (as_ctx.quiet) */
 	bool raw;               /* the first SYN is a raw-socket scanner's (zmap, masscan): none of
 	                           the SACK, window scale and timestamp options that every OS stack
 	                           sends with its MSS */
