@@ -1121,6 +1121,36 @@ int store_journal_count(store_reader *r, uint64_t *entries)
 	return 0;
 }
 
+/*
+ * Visits the entries of DB k at or below q (masked) in key order: keys from q||len on that still
+ * start with q. Returns fn's non-zero code, or 0 with the last LMDB code in *mrc (MDB_NOTFOUND
+ * at the end) and what failed in *what. A cursor of its own: fn may run lookups on the caller's cursors.
+ */
+static int walk_below(MDB_txn *txn, MDB_dbi dbi, unsigned k, const addr_pfx *q, store_iter_fn fn,
+                      void *arg, int *mrc, const char **what)
+{
+	uint8_t key[KEY_LEN];
+	key_encode(q, key);
+	MDB_val kv = { KEY_LEN, key }, dv;
+	MDB_cursor *cur;
+	int rc = 0;
+	*what = "open cursor";
+	if ((*mrc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+		return 0;
+	*what = "walk store";
+	for (*mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE); *mrc == 0 && rc == 0;
+	     *mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT)) {
+		store_entry e;
+		if (kv.mv_size != KEY_LEN || addr_cpl(kv.mv_data, q->a) < q->len)
+			break;
+		rc = entry_decode(&kv, &dv, kind_of(k), &e);
+		if (rc == 0)
+			rc = fn(&e, arg);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 int store_reader_walk_within(store_reader *r, unsigned kind, const addr_pfx *p,
                              store_iter_fn fn, void *arg)
 {
@@ -1129,27 +1159,11 @@ int store_reader_walk_within(store_reader *r, unsigned kind, const addr_pfx *p,
 	unsigned k = kind == STORE_LISTING ? 0 : 1;
 	addr_pfx q = *p;
 	addr_mask(q.a, q.len);
-	uint8_t key[KEY_LEN];
-	key_encode(&q, key);
-	MDB_val kv = { KEY_LEN, key }, dv;
-	MDB_cursor *cur;       /* its own: fn may run lookups on the reader's cursors */
-	int rc = 0, mrc = mdb_cursor_open(r->txn, r->st->dbi[DB_LISTINGS + k], &cur);
-	if (mrc)
-		return mdb_fail(r->st, mrc, "open cursor");
-	/* Keys from q||len that still start with q are the entries at or below q. */
-	for (mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE); mrc == 0 && rc == 0;
-	     mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT)) {
-		store_entry e;
-		if (kv.mv_size != KEY_LEN || addr_cpl(kv.mv_data, q.a) < q.len)
-			break;
-		rc = entry_decode(&kv, &dv, kind_of(k), &e);
-		if (rc == 0)
-			rc = fn(&e, arg);
-	}
-	mdb_cursor_close(cur);
+	const char *what;
+	int mrc, rc = walk_below(r->txn, r->st->dbi[DB_LISTINGS + k], k, &q, fn, arg, &mrc, &what);
 	if (rc)
 		return rc;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : mdb_fail(r->st, mrc, "walk store");
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : mdb_fail(r->st, mrc, what);
 }
 
 /* ---- Writers ---- */
@@ -1703,25 +1717,10 @@ int store_txn_walk_within(store_txn *t, unsigned kind, const addr_pfx *p, store_
 	if (rc)
 		return rc;
 	unsigned k = kind == STORE_LISTING ? 0 : 1;
-	uint8_t key[KEY_LEN];
-	key_encode(p, key);
-	MDB_cursor *cur;
-	MDB_val kv = { KEY_LEN, key }, dv;
-	int mrc = mdb_cursor_open(t->txn, t->st->dbi[DB_LISTINGS + k], &cur);
-	if (mrc)
-		return txn_fail(t, mrc, "open cursor");
-	/* Keys from p||len on that still start with p are the entries at or below p. */
-	for (mrc = mdb_cursor_get(cur, &kv, &dv, MDB_SET_RANGE); mrc == 0 && rc == 0;
-	     mrc = mdb_cursor_get(cur, &kv, &dv, MDB_NEXT)) {
-		store_entry e;
-		if (kv.mv_size != KEY_LEN || addr_cpl(kv.mv_data, p->a) < p->len)
-			break;
-		rc = entry_decode(&kv, &dv, kind_of(k), &e);
-		if (rc == 0)
-			rc = fn(&e, arg);
-	}
-	mdb_cursor_close(cur);
+	const char *what;
+	int mrc;
+	rc = walk_below(t->txn, t->st->dbi[DB_LISTINGS + k], k, p, fn, arg, &mrc, &what);
 	if (rc)
 		return rc;
-	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : txn_fail(t, mrc, "walk store");
+	return mrc == 0 || mrc == MDB_NOTFOUND ? 0 : txn_fail(t, mrc, what);
 }
