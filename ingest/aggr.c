@@ -45,8 +45,6 @@ typedef struct spare_rec {
 	uint8_t has;
 } spare_rec;
 
-#define STRONG_FEATURES (EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP | EVID_F_NAT64 | EVID_F_LOW32)
-
 typedef struct legit_rec {
 	uint64_t last_us;
 	uint8_t dirty;
@@ -294,11 +292,16 @@ static void add_offender(ag_ctx *a, const as_verdict *v)
 		*seen = v->a.last_us;
 }
 
+/* Evidence that ties a listing to one IPv4 by timing alone (what a shared IPv4 revokes). */
+static bool tie_only(const evid *e)
+{
+	return e->n_v4 == 1 && !(e->features & (EVID_F_EMBEDDED | EVID_F_AGGREGATE));
+}
+
 /* Timing-only ties to a shared IPv4 convict nobody but its dominant sender: drop the others. */
 static void revoke_v4(ag_ctx *a, const uint8_t v4[4], const uint8_t *spare)
 {
 	/* A port sequence does not help: every host behind the NAT does use X. */
-	const unsigned strong = STRONG_FEATURES;
 	uint8_t keys[64][KEYLEN];
 	for (;;) {
 		size_t it = 0, n = 0;
@@ -306,7 +309,7 @@ static void revoke_v4(ag_ctx *a, const uint8_t v4[4], const uint8_t *spare)
 		void *v;
 		while (n < 64 && ht_next(&a->pending, &it, &k, &v)) {
 			const pend *e = v;
-			if (e->e.n_v4 == 1 && memcmp(e->e.v4[0], v4, 4) == 0 && !(e->e.features & strong) &&
+			if (tie_only(&e->e) && memcmp(e->e.v4[0], v4, 4) == 0 &&
 			    !(spare && memcmp(k, spare, 16) == 0))
 				memcpy(keys[n++], k, KEYLEN);
 		}
@@ -416,12 +419,6 @@ static void reason_text(const evid *e, const char *what, char *buf, size_t cap)
 	evid_features(e->features, feats, sizeof(feats));
 	snprintf(buf, cap, "%s tied to DNSBL-rejected %s%s (%s); %u attempts, %s", what, v4,
 	         e->n_v4 > 1 ? " and others" : "", feats, e->attempts, evid_os_name(e->os));
-}
-
-/* Evidence that ties a listing to one IPv4 by timing alone (what a shared IPv4 revokes). */
-static bool tie_only(const evid *e)
-{
-	return e->n_v4 == 1 && !(e->features & (STRONG_FEATURES | EVID_F_AGGREGATE));
 }
 
 /* The aux namespace that indexes the listings tied to one IPv4: "tie:" and 8 hex digits. */
@@ -599,10 +596,9 @@ static uint32_t clean_pairs(const ag_ctx *a, const uint8_t addr[16])
 
 static int offender_ready(ag_ctx *a, store_txn *t, const addr_pfx *p, pend *e, bool *ready)
 {
-	const unsigned strong = STRONG_FEATURES;
 	e->held = e->clean = 0;
 	*ready = true;
-	if (e->e.features & strong)
+	if (e->e.features & EVID_F_EMBEDDED)
 		return 0;
 	if (clean_pairs(a, p->a) >= e->e.attempts) {
 		e->clean = 1;

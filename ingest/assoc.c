@@ -607,8 +607,7 @@ static void decide(as_ctx *c, const att *a6)
 		v.features = best.features;
 		v.rejects = best.rejects;
 		v.offender = best.score >= (int)c->cfg.min_score;
-		bool timing_only = !(best.features & (EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP |
-		                                      EVID_F_NAT64 | EVID_F_LOW32));
+		bool timing_only = !(best.features & EVID_F_EMBEDDED);
 		bool was_shared = nat_is_shared(c, best.v4);
 		/* Hosts behind X are known by their ties to it that convict, and by their pairs with
 		 * X's attempts at the sensor (score >= 40) that do not: a pair needs X's own fallback
@@ -740,22 +739,6 @@ void as_flush(as_ctx *c)
 	 * rejections stay, to expire in their time. */
 	c->v4w.lo = c->v4w.hi = 0;
 	c->v6w.lo = c->v6w.hi = 0;
-}
-
-uint64_t as_min_offset(const as_ctx *c)
-{
-	uint64_t min = UINT64_MAX;
-	for (size_t i = 0; i < c->v6_len; i++) {
-		const att *a = FIFO_AT(c->v6q, c->v6_head, c->v6_cap, i);
-		if (a->offset < min)
-			min = a->offset;
-	}
-	for (size_t i = c->v4w.lo; i < c->v4w.hi; i++) {
-		const att *a = win_at(&c->v4w, i);
-		if (a->offset < min)
-			min = a->offset;
-	}
-	return min;
 }
 
 uint64_t as_min_time(const as_ctx *c)

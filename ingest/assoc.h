@@ -145,9 +145,6 @@ void as_advance(as_ctx *c, uint64_t now_us);
 /* End of input: decide everything pending. */
 void as_flush(as_ctx *c);
 
-/* Smallest input offset among pending IPv6 and held IPv4 attempts (UINT64_MAX when none). */
-uint64_t as_min_offset(const as_ctx *c);
-
 /* Earliest first SYN among pending IPv6 and held IPv4 attempts (UINT64_MAX when none). */
 uint64_t as_min_time(const as_ctx *c);
 

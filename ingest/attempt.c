@@ -160,15 +160,6 @@ void att_flush(att_tracker *t)
 		close_slot(t, t->head);
 }
 
-uint64_t att_min_offset(const att_tracker *t)
-{
-	uint64_t min = UINT64_MAX;
-	for (uint32_t i = t->head; i != ATT_NONE; i = t->pool[i].next)
-		if (t->pool[i].a.offset < min)
-			min = t->pool[i].a.offset;
-	return min;
-}
-
 uint64_t att_min_time(const att_tracker *t)
 {
 	uint64_t min = UINT64_MAX;

@@ -71,9 +71,6 @@ void att_expire(att_tracker *t, uint64_t now_us);
 /* Closes every open attempt (end of input). */
 void att_flush(att_tracker *t);
 
-/* Smallest input offset among open attempts, or UINT64_MAX when none is open. */
-uint64_t att_min_offset(const att_tracker *t);
-
 /* Earliest first SYN among open attempts, or UINT64_MAX when none is open. */
 uint64_t att_min_time(const att_tracker *t);
 

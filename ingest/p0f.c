@@ -368,18 +368,21 @@ static int sig_opt(const char **vp, struct p0f_sig *sig, const char **why)
 	return -1;
 }
 
-/* olayout ':' -- comma-separated, possibly empty; p0f tolerates a trailing comma. */
-static int sig_layout(const char **vp, struct p0f_sig *sig, const char **why)
+typedef int (*sig_item_fn)(const char **vp, struct p0f_sig *sig, const char **why);
+
+/* A comma-separated list of items up to ':' (possibly empty; p0f tolerates a trailing comma). */
+static int sig_list(const char **vp, struct p0f_sig *sig, sig_item_fn item, const char *malformed,
+                    const char **why)
 {
 	const char *val = *vp;
 
 	while (*val != ':') {
-		if (sig_opt(&val, sig, why) != 0)
+		if (item(&val, sig, why) != 0)
 			return -1;
 		if (*val == ':')
 			break;
 		if (*val != ',') {
-			*why = "malformed TCP options";
+			*why = malformed;
 			return -1;
 		}
 		val++;
@@ -408,26 +411,6 @@ static int sig_quirk(const char **vp, struct p0f_sig *sig, const char **why)
 	return -1;
 }
 
-/* quirks ':' */
-static int sig_quirks(const char **vp, struct p0f_sig *sig, const char **why)
-{
-	const char *val = *vp;
-
-	while (*val != ':') {
-		if (sig_quirk(&val, sig, why) != 0)
-			return -1;
-		if (*val == ':')
-			break;
-		if (*val != ',') {
-			*why = "malformed quirks";
-			return -1;
-		}
-		val++;
-	}
-	*vp = val + 1;
-	return 0;
-}
-
 /*
  * Parses sig text s (NUL-terminated) into *sig; raw allows p0f's "N+?" TTL. Returns 0, or -1
  * with a static reason in *why.
@@ -448,7 +431,9 @@ static int sig_parse(const char *s, bool raw, struct p0f_sig *sig, const char **
 	    sig_num(&val, ':', true, 0, 255, &v, "bogus window scale", why))
 		return -1;
 	sig->wscale = (int16_t)v;
-	if (sig_layout(&val, sig, why) || sig_quirks(&val, sig, why))
+	/* olayout, then quirks, each ended by a colon */
+	if (sig_list(&val, sig, sig_opt, "malformed TCP options", why) ||
+	    sig_list(&val, sig, sig_quirk, "malformed quirks", why))
 		return -1;
 	if (strcmp(val, "*") == 0)
 		sig->pclass = -1;

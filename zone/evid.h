@@ -20,6 +20,9 @@
 #define EVID_F_CHAIN     0x0800u  /* a production rejection just before the sensor attempt */
 #define EVID_F_AGGREGATE 0x1000u  /* listed as an aggregate of offender /64s */
 
+/* The features that name the IPv4 in the address itself; any other tie is made by timing. */
+#define EVID_F_EMBEDDED (EVID_F_6TO4 | EVID_F_TEREDO | EVID_F_ISATAP | EVID_F_NAT64 | EVID_F_LOW32)
+
 enum evid_os { EVID_OS_UNKNOWN = 0, EVID_OS_WINDOWS, EVID_OS_LINUX, EVID_OS_MAC, EVID_OS_BSD,
                EVID_OS_OTHER };
 
